@@ -1,0 +1,48 @@
+"""Autograding with nbgrader gives the example submissions the grades they deserve."""
+from course import grading, pipeline
+
+
+def _auto(scores, student):
+    per_nb = scores[student]
+    return {nb: pipeline.auto_total(cells) for nb, cells in per_nb.items()}
+
+
+def test_reference_solution_earns_every_autograded_point(graded_course):
+    _, scores, _ = graded_course
+    totals = _auto(scores, grading.REFERENCE_STUDENT)
+    assert totals, "the reference submission was not graded"
+    for nb, (got, top) in totals.items():
+        assert top > 0 and got == top, f"reference solution: {nb} earns {got} of {top}"
+
+
+def test_untouched_release_earns_nothing_and_is_graded(graded_course):
+    _, scores, _ = graded_course
+    totals = _auto(scores, grading.BLANK_STUDENT)
+    assert len(totals) == 4, f"the blank release was not graded in every notebook: {sorted(totals)}"
+    for nb, (got, top) in totals.items():
+        assert top > 0 and got == 0, f"untouched release: {nb} earns {got} of {top}"
+
+
+def test_typical_mistakes_earn_partial_credit_in_every_notebook(graded_course):
+    _, scores, _ = graded_course
+    totals = _auto(scores, "example_typical_mistakes")
+    for nb, (got, top) in totals.items():
+        assert 0 < got < top, f"typical mistakes: {nb} earns {got} of {top}; expected partial credit"
+
+
+def test_feedback_is_written_for_every_example(graded_course):
+    scratch, _, students = graded_course
+    for student in students:
+        pages = list((scratch / "feedback" / student / "hw4").glob("*.html"))
+        assert len(pages) == 4, f"feedback for {student}: {pages}"
+
+
+def test_grades_table_lists_every_student_and_notebook(graded_course):
+    _, scores, students = graded_course
+    names = sorted({nb for per in scores.values() for nb in per})
+    text = grading.table(scores, students, names)
+    for student in students:
+        assert student in text
+    ref_line = next(line for line in text.splitlines() if line.startswith(grading.REFERENCE_STUDENT))
+    blank_line = next(line for line in text.splitlines() if line.startswith(grading.BLANK_STUDENT))
+    assert " 0 / " in blank_line and " 0 / " not in ref_line
