@@ -1,0 +1,124 @@
+"""Plain data across the wall between a student's kernel and the trusted grading kernel.
+
+Only numbers, strings, booleans, None, lists, tuples, dicts with string keys
+and numeric numpy arrays or scalars cross; anything else is refused.  Decoding
+never unpickles and never calls code, so whatever a student's kernel sends back
+is data the grading side can only compare.
+
+The same source text is sent to the student's kernel (it has no access to this
+package), so the module depends on nothing but the standard library and numpy.
+"""
+import base64
+import json
+
+import numpy as np
+
+MAX_BYTES = 64 * 2**20          # refuse payloads beyond this size
+_KINDS = "biufc"                # bool, int, uint, float, complex arrays only
+
+
+def encode(value):
+    """value -> JSON text; TypeError for anything that is not plain data."""
+    return json.dumps(_enc(value, 0))
+
+
+def _enc(value, depth):
+    if depth > 20:
+        raise TypeError("data nested too deeply")
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, np.generic):
+        return value if not isinstance(value, float) else {"__float__": repr(value)}
+    if isinstance(value, (np.ndarray, np.generic)):
+        arr = np.asarray(value)
+        if arr.dtype.kind not in _KINDS:
+            raise TypeError(f"an array of dtype {arr.dtype} cannot be graded")
+        arr = np.array(arr, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
+        return {"__nd__": base64.b64encode(arr.tobytes()).decode("ascii"),
+                "dtype": arr.dtype.str, "shape": list(arr.shape),
+                "scalar": isinstance(value, np.generic)}
+    if isinstance(value, list):
+        return [_enc(v, depth + 1) for v in value]
+    if isinstance(value, tuple):
+        return {"__tuple__": [_enc(v, depth + 1) for v in value]}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"__dict__": {k: _enc(v, depth + 1) for k, v in value.items()}}
+    raise TypeError(f"a {type(value).__name__} cannot be graded (only numbers, arrays, "
+                    "lists, tuples and dicts of them)")
+
+
+def decode(text):
+    """JSON text -> value; ValueError for anything malformed."""
+    if not isinstance(text, str) or len(text) > MAX_BYTES:
+        raise ValueError("the answer is not plain data or is too large")
+    return _dec(json.loads(text), 0)
+
+
+def _dec(obj, depth):
+    if depth > 20:
+        raise ValueError("data nested too deeply")
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    if isinstance(obj, float):
+        return obj
+    if isinstance(obj, list):
+        return [_dec(v, depth + 1) for v in obj]
+    if isinstance(obj, dict):
+        if set(obj) == {"__float__"}:
+            return float(obj["__float__"])
+        if set(obj) == {"__tuple__"}:
+            return tuple(_dec(v, depth + 1) for v in obj["__tuple__"])
+        if set(obj) == {"__dict__"}:
+            return {str(k): _dec(v, depth + 1) for k, v in obj["__dict__"].items()}
+        if set(obj) == {"__nd__", "dtype", "shape", "scalar"}:
+            dtype = np.dtype(str(obj["dtype"]))
+            shape = tuple(int(n) for n in obj["shape"])
+            if dtype.kind not in _KINDS or any(n < 0 for n in shape):
+                raise ValueError(f"refused array of dtype {dtype}")
+            raw = base64.b64decode(obj["__nd__"], validate=True)
+            if len(raw) != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
+                raise ValueError("array data does not match its shape")
+            arr = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+            return arr[()] if obj["scalar"] else arr
+    raise ValueError("malformed data")
+
+
+def serve(namespace, name, payload):
+    """Student side: call ``namespace[name]`` with decoded arguments; encoded outcome.
+
+    The outcome holds the result, or the exception's type and message, and the
+    array arguments as they are after the call (so that a test can see a
+    function that changes its inputs).
+    """
+    import warnings
+    try:
+        args, kwargs = decode(payload)
+        func = namespace[name]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with np.errstate(all="ignore"):
+                result = func(*args, **kwargs)
+        try:
+            return encode({"result": result, "args": list(args)})
+        except TypeError as exc:
+            return encode({"error": ["TypeError", f"{name} returned data the grader cannot read: {exc}"]})
+    except KeyboardInterrupt:
+        return encode({"error": ["TimeoutError", f"{name} was stopped: it took too long"]})
+    except BaseException as exc:  # the student's code failed; report it as data
+        return encode({"error": [type(exc).__name__, str(exc)[:2000]]})
+
+
+def describe(namespace, names):
+    """Student side: for each name, 'function', its value as data, or why it cannot be sent."""
+    out = {}
+    for name in names:
+        if name not in namespace:
+            out[name] = {"kind": "missing"}
+        elif callable(namespace[name]):
+            out[name] = {"kind": "function"}
+        else:
+            try:
+                out[name] = {"kind": "data", "value": encode(namespace[name])}
+            except TypeError as exc:
+                out[name] = {"kind": "unsendable", "why": str(exc)}
+    return encode(out)

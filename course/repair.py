@@ -1,0 +1,221 @@
+"""Submissions that are broken, renamed or tampered with are repaired before nbgrader grades them.
+
+``RepairingExporter`` (``c.Autograde.exporter_class``) rebuilds every submitted
+notebook from the instructor's source notebook: the student's answer cells are
+carried over by grade_id (the first copy of each; its metadata replaced by the
+source's), the cells a student added are kept where they stood, and everything
+else - test cells, provided cells, nbgrader metadata, schema versions, cell
+ids - comes from the source.  A notebook that is not valid JSON is graded as an
+unanswered one.  So a deleted, duplicated, reordered or edited test cell, a
+changed point value or a bad schema_version can neither stop the grading run
+nor earn a point.
+
+``find_renamed_notebooks`` (``c.Autograde.pre_convert_hook``) uses a notebook
+that a student renamed (``problem1_kmeans (1).ipynb``) in place of the missing
+one, when its answer cells show which one it is.
+
+Every repair is logged to nbgrader's log and appended to ``repairs.jsonl`` in
+the course folder, for the instructor.
+"""
+import json
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+import nbformat
+from nbconvert.exporters import NotebookExporter
+from nbgrader.coursedir import CourseDirectory
+
+from . import notebooks
+
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+TEXT_STUB = "YOUR ANSWER HERE"
+
+
+def record(root, student, notebook, problem, log=None):
+    """Append one repair or grading problem to repairs.jsonl (and the log)."""
+    entry = {"time": time.strftime("%Y-%m-%d %H:%M:%S"), "student": student,
+             "notebook": notebook, "problem": problem}
+    if log:
+        log.warning("Repaired %s/%s: %s", student, notebook, problem)
+    with open(os.path.join(root, "repairs.jsonl"), "a") as f:
+        f.write(json.dumps(entry) + "\n")
+
+
+def _source_text(cell):
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def _grade_id(cell):
+    meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+    nbg = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+    return nbg.get("grade_id") if isinstance(nbg, dict) else None
+
+
+def _visible(text):
+    """A test cell's text without its hidden-test region, as the student saw it."""
+    return "\n".join(line.rstrip() for line in _strip_hidden(text)).strip()
+
+
+def _strip_hidden(text):
+    inside = False
+    for line in text.splitlines():
+        if notebooks.BEGIN_HIDDEN in line:
+            inside = True
+        elif notebooks.END_HIDDEN in line:
+            inside = False
+        elif not inside:
+            yield line
+
+
+def rebuild(source_nb, student_cells):
+    """(notebook to grade, list of repairs) from the source notebook and the student's raw cells.
+
+    ``student_cells`` is None when the submission could not be read at all.
+    """
+    repairs = []
+    src_ids = [_grade_id(c) for c in source_nb.cells if _grade_id(c)]
+    by_id, extras, seen_order = {}, {None: []}, []
+    last = None
+    for cell in student_cells or []:
+        if not isinstance(cell, dict):
+            continue
+        gid = _grade_id(cell)
+        if gid in src_ids and gid not in by_id:
+            by_id[gid] = cell
+            seen_order.append(gid)
+            last = gid
+            extras.setdefault(gid, [])
+        elif gid in src_ids:
+            repairs.append(f"a second copy of cell {gid} was ignored")
+        else:
+            if gid:
+                repairs.append(f"a cell with unknown grade_id {gid!r} was kept as an ordinary cell")
+            if cell.get("cell_type") in ("code", "markdown"):
+                extras.setdefault(last, []).append(cell)
+    if student_cells is not None:
+        missing = [g for g in src_ids if g not in by_id]
+        if missing:
+            repairs.append(f"cells deleted from the notebook were restored: {', '.join(missing)}")
+        if [g for g in src_ids if g in by_id] != seen_order:
+            repairs.append("cells were reordered; the original order was restored")
+
+    out, used_extras = [], set()
+
+    def add_extras(gid):
+        if gid in extras and gid not in used_extras:
+            used_extras.add(gid)
+            for cell in extras[gid]:
+                kind = cell.get("cell_type")
+                new = (nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell)(_source_text(cell))
+                new["id"] = uuid.uuid4().hex[:12]
+                out.append(new)
+
+    add_extras(None)
+    for src in source_nb.cells:
+        cell = nbformat.from_dict(json.loads(json.dumps(src)))
+        gid = _grade_id(src)
+        meta = notebooks.nbgrader_meta(src)
+        theirs = by_id.get(gid)
+        if meta.get("solution"):
+            if theirs is not None and theirs.get("cell_type") == src.cell_type:
+                cell.source = _source_text(theirs)
+            else:
+                cell.source = CODE_STUB if src.cell_type == "code" else TEXT_STUB
+                if theirs is not None:
+                    repairs.append(f"answer cell {gid} had its type changed; it was graded as unanswered")
+        elif theirs is not None and meta.get("grade") and src.cell_type == "code":
+            if _visible(_source_text(theirs)) != _visible(src.source):
+                repairs.append(f"test cell {gid} was edited; the original was restored")
+        if theirs is not None and isinstance(theirs.get("metadata"), dict):
+            their_meta = theirs["metadata"].get("nbgrader", {})
+            changed = sorted(k for k in set(meta) | set(their_meta if isinstance(their_meta, dict) else {})
+                             if k not in ("checksum", "cell_type") and
+                             (their_meta.get(k) if isinstance(their_meta, dict) else None) != meta.get(k))
+            if changed:
+                repairs.append(f"nbgrader metadata of cell {gid} was changed ({', '.join(changed)}); restored")
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        out.append(cell)
+        if gid:
+            add_extras(gid)
+    for gid in list(extras):
+        add_extras(gid)
+    nb = nbformat.v4.new_notebook(metadata=json.loads(json.dumps(source_nb.metadata)))
+    nb.cells = out
+    return nb, repairs
+
+
+class RepairingExporter(NotebookExporter):
+    """nbgrader's notebook exporter, reading every submission through ``rebuild``."""
+
+    def _source_notebook(self, filename, resources):
+        coursedir = CourseDirectory(config=self.config)
+        assignment = resources.get("nbgrader", {}).get("assignment") or Path(filename).parent.name
+        name = Path(filename).stem
+        path = Path(coursedir.format_path(coursedir.source_directory, ".", assignment)) / f"{name}.ipynb"
+        return coursedir, (nbformat.read(str(path), as_version=4) if path.exists() else None)
+
+    def from_filename(self, filename, resources=None, **kw):
+        resources = resources or {}
+        coursedir, source_nb = self._source_notebook(filename, resources)
+        if source_nb is None:  # not one of the assignment's notebooks: nbgrader's own rules apply
+            return super().from_filename(filename, resources, **kw)
+        text = Path(filename).read_text(errors="replace")
+        cells, problems = None, []
+        try:
+            raw = json.loads(text)
+            cells = raw.get("cells") if isinstance(raw, dict) else None
+            if not isinstance(cells, list):
+                cells, problems = None, ["the notebook has no list of cells"]
+        except ValueError as exc:
+            problems.append(f"the notebook is not valid JSON ({exc}); it was graded as unanswered")
+        nb, repairs = rebuild(source_nb, cells)
+        student = resources.get("nbgrader", {}).get("student") or Path(filename).parent.parent.name
+        is_submission = Path(filename).resolve().is_relative_to(Path(coursedir.submitted_directory).resolve()) \
+            if os.path.isabs(coursedir.submitted_directory) else "submitted" in Path(filename).parts
+        if is_submission:
+            for problem in problems + repairs:
+                record(coursedir.root, student, Path(filename).stem, problem, self.log)
+        resources.setdefault("metadata", {})
+        resources["metadata"].setdefault("name", Path(filename).stem)
+        resources["metadata"].setdefault("path", str(Path(filename).parent))
+        return self.from_notebook_node(nb, resources, **kw)
+
+
+def find_renamed_notebooks(assignment=None, student=None, notebooks=None):
+    """pre_convert_hook: use a renamed copy of a missing notebook, recognised by its answers."""
+    if not notebooks:
+        return
+    folder = Path(notebooks[0]).parent            # <course>/submitted/<student>/<assignment>
+    course_root = folder.parents[2]
+    source = course_root / "source" / folder.name
+    if not source.is_dir():
+        return
+    expected = {p.stem: p for p in source.glob("*.ipynb")}
+    present = {Path(n).stem for n in notebooks}
+    strangers = [Path(n) for n in notebooks if Path(n).stem not in expected]
+    for name, src_path in expected.items():
+        if name in present:
+            continue
+        answer_ids = {_grade_id(c) for c in nbformat.read(str(src_path), as_version=4).cells
+                      if notebooks_solution(c)}
+        for stranger in strangers:
+            try:
+                ids = {_grade_id(c) for c in json.loads(stranger.read_text()).get("cells", [])}
+            except (ValueError, AttributeError, OSError):
+                continue
+            if answer_ids and answer_ids & ids:
+                shutil.copy(stranger, folder / f"{name}.ipynb")
+                notebooks.append(str(folder / f"{name}.ipynb"))
+                strangers.remove(stranger)
+                record(str(course_root), folder.parent.name, name,
+                       f"the notebook was submitted as {stranger.name!r}; it was graded as {name}.ipynb")
+                break
+
+
+def notebooks_solution(cell):
+    return bool(notebooks.nbgrader_meta(cell).get("solution"))

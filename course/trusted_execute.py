@@ -1,0 +1,244 @@
+"""Autograding that a submission cannot fool, stall or crash: nbgrader's Execute, split in two kernels.
+
+``TrustedExecute`` replaces nbgrader's ``Execute`` in ``Autograde.autograde_preprocessors``
+(nbgrader_config.py), so a plain ``nbgrader autograde hw4`` uses it.
+
+* The student's kernel runs the answer cells, the provided cells and any cell
+  the student added, inside a sandbox (``SandboxedKernelManager``): bubblewrap
+  when available (no view of the course folder, the gradebook, other students
+  or the real /tmp; its processes die with it), a memory limit, a clean
+  environment without nbgrader's variables, and a scratch working folder that
+  holds only the assignment's own helper files.
+* A second, trusted kernel runs the provided cells and the test cells, with
+  the student's answers brought in as proxies and plain data (course/bridge.py).
+  Test cells never run next to student code, so patching numpy, IPython's
+  hooks or the check helpers changes nothing that grades.
+* Every student cell has nbgrader's time limit, the notebook a time budget and
+  a cap on output; a kernel that dies leaves the cells after it with a reason,
+  and the test cells still run (and fail with that reason).
+* Test cells' stderr (a warning from correct code) is shown as ordinary
+  output, so that nbgrader does not score a passing test zero for it.
+"""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell, new_output
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Float, Integer, Unicode
+
+from . import ROOT, notebooks, submissions
+
+LAUNCHER = (
+    "import os, resource, sys\n"
+    "os.environ.pop('JPY_PARENT_PID', None)  # in the sandbox the parent is invisible: bwrap watches it\n"
+    "limit = {limit}\n"
+    "resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
+    "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
+    "from ipykernel.kernelapp import launch_new_instance\n"
+    "launch_new_instance()\n"
+)
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """Starts the student's kernel with a memory limit, a clean environment and, if it can, in bubblewrap."""
+
+    memory_limit_mb = Integer(3072, help="Address-space limit of the student's kernel, in MiB.").tag(config=True)
+    sandbox = Unicode("auto", help="'bwrap' (required), 'auto' (bwrap if installed) or 'none'.").tag(config=True)
+    workdir = Unicode("", help="The kernel's working folder (set by TrustedExecute).")
+
+    def _bwrap(self, connection_file):
+        exe = shutil.which("bwrap")
+        if self.sandbox == "none" or (self.sandbox == "auto" and not exe):
+            return []
+        if not exe:
+            raise RuntimeError("SandboxedKernelManager.sandbox='bwrap' but bubblewrap is not installed")
+        args = [exe, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc",
+                "--unshare-uts", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+                "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+        for top in ("/bin", "/lib", "/lib64", "/lib32", "/sbin"):
+            if os.path.islink(top):
+                args += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                args += ["--ro-bind", top, top]
+        for prefix in {sys.base_prefix, sys.prefix}:  # the interpreter and the course's packages
+            args += ["--ro-bind", prefix, prefix]
+        args += ["--bind", self.workdir, self.workdir, "--ro-bind", connection_file, connection_file,
+                 "--chdir", self.workdir]
+        return args + ["--"]
+
+    async def _async_pre_start_kernel(self, **kw):
+        cmd, kw = await super()._async_pre_start_kernel(**kw)
+        limit = self.memory_limit_mb * 2**20
+        if len(cmd) > 2 and cmd[1:3] == ["-m", "ipykernel_launcher"]:
+            cmd = [cmd[0], "-c", LAUNCHER.format(limit=limit)] + cmd[3:]
+        cmd = self._bwrap(self.connection_file) + cmd
+        kw["cwd"] = self.workdir or kw.get("cwd")
+        kw["env"] = {  # nothing from the grader's environment: no NBGRADER_*, no secrets
+            "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
+            "HOME": self.workdir, "TMPDIR": "/tmp" if self._bwrap(self.connection_file) else self.workdir,
+            "MPLCONFIGDIR": os.path.join(self.workdir, ".matplotlib"), "LANG": "C.UTF-8",
+            "PYTHONNOUSERSITE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        }
+        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine settings numpy needs here
+            if key in os.environ:
+                kw["env"][key] = os.environ[key]
+        return cmd, kw
+
+
+def _role(cell):
+    meta = notebooks.nbgrader_meta(cell)
+    if meta.get("solution"):
+        return "answer"
+    if meta.get("grade"):
+        return "test"
+    if meta.get("locked"):
+        return "provided"
+    return "student"  # a cell the student added
+
+
+class TrustedExecute(Execute):
+    """nbgrader's Execute with test cells in a trusted kernel and student code in a sandboxed one."""
+
+    call_timeout = Float(60.0, help="Seconds one call of a student's function may take in a test.").tag(config=True)
+    notebook_budget = Float(300.0, help="Seconds of student code per notebook, over all cells and calls.").tag(config=True)
+    max_output_bytes = Integer(200_000, help="Output kept per cell; the rest is dropped with a note.").tag(config=True)
+    trusted_kernel_name = Unicode("python3", help="Kernel of the trusted side.").tag(config=True)
+    show_student_stderr_in_tests = Bool(True, help="Show a test cell's stderr as stdout instead of failing it.").tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        super().__init__(*args, **kwargs)
+
+    # ---- output cap (the student's kernel) ----
+    def output(self, outs, msg, display_id, cell_index):
+        size = len(json.dumps(msg.get("content", {}), default=str))
+        self._out_bytes[cell_index] = self._out_bytes.get(cell_index, 0) + size
+        if self._out_bytes[cell_index] > self.max_output_bytes:
+            if cell_index not in self._out_capped:
+                self._out_capped.add(cell_index)
+                outs.append(new_output("stream", name="stdout", text=(
+                    f"\n[output cut: this cell printed more than {self.max_output_bytes} bytes]\n")))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    def _source_files(self, resources):
+        """The assignment's own non-notebook files, from the source folder (never the student's)."""
+        coursedir = CourseDirectory(config=self.config)
+        assignment = resources.get("nbgrader", {}).get("assignment", "hw4")
+        source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
+        return source, [p for p in source.iterdir() if p.is_file() and p.suffix != ".ipynb"]
+
+    def _answer_names(self, source_dir, notebook_name):
+        path = source_dir / f"{notebook_name}.ipynb"
+        names = []
+        for kind, text, cell_names in submissions.answer_cells(notebooks.read(path)).values():
+            names += cell_names
+        return names
+
+    def preprocess(self, nb, resources=None, km=None):
+        NotebookClient.__init__(self, nb, km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        self._out_bytes, self._out_capped = {}, set()
+        source_dir, helper_files = self._source_files(self.resources)
+        names = self._answer_names(source_dir, self.resources.get("unique_key", ""))
+        student_dir = Path(tempfile.mkdtemp(prefix="hw4_student_"))
+        trusted_dir = Path(tempfile.mkdtemp(prefix="hw4_trusted_"))
+        for path in helper_files:
+            shutil.copy(path, student_dir)
+            shutil.copy(path, trusted_dir)
+        os.chmod(student_dir, 0o777)
+        try:
+            self._run_both(nb, names, student_dir, trusted_dir)
+        finally:
+            shutil.rmtree(student_dir, ignore_errors=True)
+            shutil.rmtree(trusted_dir, ignore_errors=True)
+        return self.nb, self.resources
+
+    def _run_both(self, nb, names, student_dir, trusted_dir):
+        self.kernel_manager_class = SandboxedKernelManager
+        self.km = self.create_kernel_manager()
+        self.km.workdir = str(student_dir)
+        shadow_nb = NotebookNode(cells=[new_code_cell("") for _ in nb.cells], metadata={},
+                                 nbformat=4, nbformat_minor=5)  # nbclient stores cells back by index
+        trusted = NotebookClient(shadow_nb,
+                                 timeout=self.timeout, kernel_name=self.trusted_kernel_name,
+                                 allow_errors=True, interrupt_on_timeout=True,
+                                 error_on_timeout=self.error_on_timeout,
+                                 resources={"metadata": {"path": str(trusted_dir)}})
+        env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+        env = {k: v for k, v in env.items() if not k.startswith("NBGRADER")}
+        with self.setup_kernel(), trusted.setup_kernel(env=env):
+            info = self.wait_for_reply(self.kc.kernel_info())
+            self.nb.metadata["language_info"] = info["content"]["language_info"]
+            setup = new_code_cell(
+                "import course.bridge as __hw4_bridge\n"
+                f"__hw4_kernel = __hw4_bridge.StudentKernel({self.km.connection_file!r}, "
+                f"{self.call_timeout!r}, {self.notebook_budget!r})")
+            trusted.execute_cell(setup, 0, store_history=False)
+            self._raise_if_failed(setup, "could not connect the grading kernel to the student's kernel")
+            broken, spent = None, 0.0
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                role = _role(cell)
+                if role != "test":
+                    broken, spent = self._run_student(cell, index, broken, spent)
+                if role in ("provided", "test"):
+                    if broken:
+                        self._trusted_quiet(trusted, f"__hw4_kernel.mark_broken({broken!r})")
+                    self._trusted_quiet(trusted, f"__hw4_bridge.sync(globals(), __hw4_kernel, {names!r})")
+                    shadow = new_code_cell(cell.source)
+                    trusted.execute_cell(shadow, index, store_history=True)
+                    if role == "test":
+                        cell.outputs = self._clean_test_outputs(shadow.outputs)
+                        cell.execution_count = shadow.get("execution_count")
+
+    def _run_student(self, cell, index, broken, spent):
+        """Run one cell in the student's kernel; returns (why it is broken or None, seconds spent)."""
+        if broken or spent > self.notebook_budget:
+            broken = broken or (f"the time budget of this notebook ({self.notebook_budget:.0f} s) was used up")
+            cell.outputs = [new_output("error", ename="NotRun", evalue=f"not run: {broken}", traceback=[
+                f"NotRun: this cell was not run because {broken}"])]
+            return broken, spent
+        start = time.monotonic()
+        try:
+            self.execute_cell(cell, index, store_history=True)
+        except DeadKernelError as exc:
+            broken = f"your notebook's kernel died while running an earlier cell ({exc})"
+        except Exception as exc:  # an unresponsive kernel and the like: stop using it
+            broken = f"your notebook's kernel stopped responding ({type(exc).__name__}: {exc})"
+        if broken:
+            cell.outputs.append(new_output("error", ename="KernelDied", evalue=broken,
+                                           traceback=[f"KernelDied: {broken}"]))
+        return broken, spent + time.monotonic() - start
+
+    def _trusted_quiet(self, trusted, code):
+        cell = new_code_cell(code)
+        trusted.execute_cell(cell, 0, store_history=False)
+        self._raise_if_failed(cell, "the grading kernel failed")
+
+    @staticmethod
+    def _raise_if_failed(cell, what):
+        for out in cell.outputs:
+            if out.output_type == "error":
+                raise RuntimeError(f"{what}: {out.ename}: {out.evalue}")
+
+    def _clean_test_outputs(self, outputs):
+        cleaned = []
+        for out in outputs:
+            if self.show_student_stderr_in_tests and out.output_type == "stream" and out.name == "stderr":
+                out = new_output("stream", name="stdout", text=out.text)
+            cleaned.append(out)
+        return cleaned
