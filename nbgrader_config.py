@@ -1,7 +1,11 @@
 """nbgrader settings for Homework IV.  Only what the course relies on; each line says why."""
 import os
+import sys
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
+# The course's nbgrader plugins live in course/: in this folder, or, for a scratch copy of the course, in the repository whose .venv runs nbgrader.
+sys.path += [d for d in (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(sys.prefix))
+             if os.path.isfile(os.path.join(d, "course", "trusted_execute.py"))][:1]
 
 # Every nbgrader command run from this folder works on this course, whatever the current directory of a tool.
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
@@ -18,6 +22,50 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # A cell that runs longer than this (an endless loop in a submission) is stopped and scores zero; the run goes on.
-c.Execute.timeout = 120
+c.Execute.timeout = 60
 # Grading uses the kernel of the environment nbgrader runs in (the course's pinned one).
 c.Execute.kernel_name = "python3"
+
+# Handing out and collecting through nbgrader's exchange (README: "Handing out and collecting").
+# The folder instructor and students share on the hub; change this one line for your hub.
+c.Exchange.root = "/srv/nbgrader/exchange"
+# Homework IV's due date; `nbgrader db assignment add hw4` writes it into the gradebook.
+c.DbAssignmentAddApp.duedate = "2027-03-12 23:59:00 UTC"
+# Late policy: a notebook collected after the due date (plus any extension) scores zero ...
+c.LateSubmissionPlugin.penalty_method = "zero"
+# ... but collect takes a student's latest on-time submission when there is one, so a late resubmission voids nothing.
+c.ExchangeCollect.before_duedate = True
+# Without a shared file system, `nbgrader zip_collect hw4` reads LMS downloads named like Canvas's: lastfirst_[LATE_]userid_subid_NOTEBOOK[-N].ipynb
+c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_(?:LATE_)?\d+_\d+_(?P<file_id>[^/]+?)(?:-\d+)?\.ipynb$"
+
+# Feedback for students (course/feedback.py; README "Feedback and the grading report").
+# Feedback pages: score table on top, failed tests shown by their message, hidden tests' code left out (feedback copy only).
+c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades", "course.feedback.PlainFeedback", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
+# The instructor's switch: True shows students the hidden tests' code and full tracebacks.
+c.PlainFeedback.show_hidden_tests = False
+# A notebook that could not be graded (missing, broken, crashed) gets a feedback page that says so and why.
+c.GenerateFeedback.post_convert_hook = "course.feedback.ungraded_pages_hook"
+# nbgrader's log (appended by every command), where the feedback and the report find why a submission could not be graded.
+c.NbGrader.logfile = os.path.join(c.CourseDirectory.root, "nbgrader.log")
+
+# Grading that a submission cannot fool, stall or crash (course/trusted_execute.py; README "How grading is protected").
+# nbgrader's Execute is replaced: test cells run in a trusted kernel, student code in a sandboxed one.
+c.Autograde.autograde_preprocessors = [
+    "course.trusted_execute.TrustedExecute", "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata"]
+# One call of a student's function from a test may take this long before it is stopped and fails as "took too long".
+c.TrustedExecute.call_timeout = 60
+# All of a notebook's student code (cells and calls) gets this many seconds; past it, the rest fails with that reason.
+c.TrustedExecute.notebook_budget = 300
+# The student's kernel may not use more memory than this (MiB); beyond it their code gets a MemoryError.
+c.SandboxedKernelManager.memory_limit_mb = 3072
+# bubblewrap hides the course folder, the gradebook and other students from the student's kernel ("auto": when installed).
+c.SandboxedKernelManager.sandbox = "auto"
+# Every submitted notebook is rebuilt from the source notebook with the student's answers carried over, so a
+# broken, reordered or tampered notebook is graded (what was repaired goes to repairs.jsonl) instead of stopping the run.
+c.Autograde.exporter_class = "course.repair.RepairingExporter"
+from course.repair import find_renamed_notebooks  # noqa: E402  (a callable: nbgrader takes no import string here)
+# A renamed notebook ("problem1_kmeans (1).ipynb") is graded in place of the missing one it answers.
+c.Autograde.pre_convert_hook = find_renamed_notebooks

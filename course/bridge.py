@@ -125,6 +125,19 @@ class StudentFunction:
         return outcome["result"]
 
 
+class BrokenAnswer:
+    """Any answer of a student whose kernel can no longer answer: calling or reading it tells why."""
+
+    def __init__(self, name, why):
+        self.__name__, self.why = name, why
+
+    def __repr__(self):
+        return f"<{self.__name__}: unavailable because {self.why}>"
+
+    def __call__(self, *args, **kwargs):
+        raise _exception("RuntimeError", self.why)
+
+
 class Unreadable:
     """An answer that exists in the student's kernel but is not plain data."""
 
@@ -149,7 +162,7 @@ def sync(namespace, kernel, names):
             namespace[name] = plaindata.decode(entry["value"])
         elif entry["kind"] == "unsendable":
             if kernel.broken:
-                namespace[name] = StudentFunction(kernel, name)  # calls fail with the kernel's reason
+                namespace[name] = BrokenAnswer(name, kernel.broken)
             else:
                 namespace[name] = Unreadable(name, entry.get("why", "?"))
         else:

@@ -42,6 +42,18 @@ def test_readme_gives_the_two_commands_and_ci_runs_the_test_one():
 def test_config_is_short_and_explains_every_setting():
     lines = (ROOT / "nbgrader_config.py").read_text().splitlines()
     settings = [i for i, l in enumerate(lines) if l.startswith("c.")]
-    assert 0 < len(settings) <= 25, "nbgrader_config.py should hold only the settings the course uses"
+    assert 0 < len(settings) <= 40, "nbgrader_config.py should hold only the settings the course uses"
     for i in settings:
         assert lines[i - 1].startswith("#"), f"nbgrader_config.py: {lines[i]!r} has no one-line reason above it"
+
+
+def test_nbgrader_loads_the_config_with_every_protection(tmp_path):
+    """nbgrader only logs a broken config and goes on with its defaults: that must never pass unnoticed."""
+    from course.pipeline import nbgrader
+    out = nbgrader(ROOT, "autograde", "--help-all", check=False)
+    assert "Exception while loading config file" not in out.stdout + out.stderr, (out.stdout + out.stderr)[-2000:]
+    from traitlets.config.loader import PyFileConfigLoader
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    assert config.Autograde.autograde_preprocessors[0] == "course.trusted_execute.TrustedExecute"
+    assert config.Autograde.exporter_class == "course.repair.RepairingExporter"
+    assert callable(config.Autograde.pre_convert_hook)
