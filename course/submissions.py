@@ -7,7 +7,8 @@ the notebooks whenever they change.
 A student's code for one notebook is a plain Python file.  Its top-level
 functions and assignments replace the definitions of the same names in the
 answer cells (the names each answer cell of the source defines); its imports
-are put at the top of every answer cell it fills.  Names the file does not
+are put at the top of every answer cell it fills, and its other top-level
+definitions (helper functions, constants) go into the first cell it fills.  Names the file does not
 define are taken from ``base``: the release's unanswered stub (a student who
 left them blank) or the reference solution (a student whose only mistake is
 the code in the file).  Written answers keep the release's stub, except in the
@@ -74,6 +75,9 @@ def build(release_nb, source_nb, code=None, base=BLANK):
     """
     student_defs, student_imports = _definitions(code or "")
     answers = answer_cells(source_nb)
+    answer_names = {name for _, _, names in answers.values() for name in names}
+    # the student's own helpers (functions, constants) go with their first filled answer cell
+    helpers = [text for name, text in student_defs.items() if name not in answer_names and name != "LOSES"]
     nb = copy.deepcopy(release_nb)
     for cell in nb.cells:
         meta = notebooks.nbgrader_meta(cell)
@@ -94,6 +98,8 @@ def build(release_nb, source_nb, code=None, base=BLANK):
         parts = [student_defs.get(name, fallback.get(name)) for name in names]
         parts = [part for part in parts if part]
         header = student_imports + (ref_imports if base == REFERENCE else [])
+        if any(name in student_defs for name in names):
+            parts, helpers = list(dict.fromkeys(helpers)) + parts, []
         cell.source = "\n".join(dict.fromkeys(header)) + ("\n\n" if header else "") + "\n\n\n".join(parts)
     return nb
 

@@ -164,7 +164,16 @@ class TrustedExecute(Execute):
             shutil.copy(path, trusted_dir)
         os.chmod(student_dir, 0o777)
         try:
-            self._run_both(nb, names, student_dir, trusted_dir)
+            for attempt in range(3):  # a kernel that dies while starting (a loaded machine) gets two more tries
+                self._started = False
+                try:
+                    self._run_both(nb, names, student_dir, trusted_dir)
+                    break
+                except Exception:
+                    if self._started or attempt == 2:
+                        raise
+                    self.log.warning("A kernel failed to start; trying again")
+                    self.km = None
         finally:
             shutil.rmtree(student_dir, ignore_errors=True)
             shutil.rmtree(trusted_dir, ignore_errors=True)
@@ -195,6 +204,7 @@ class TrustedExecute(Execute):
                 f"{self.call_timeout!r}, {self.notebook_budget!r})")
             trusted.execute_cell(setup, 0, store_history=False)
             self._raise_if_failed(setup, "could not connect the grading kernel to the student's kernel")
+            self._started = True
             broken, spent = None, 0.0
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":

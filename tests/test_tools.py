@@ -117,3 +117,9 @@ def test_call_copies_arguments_silences_warnings_and_explains_exceptions():
         hw4_checks.call(lambda: (_ for _ in ()).throw(NotImplementedError()), name="f")
     with pytest.raises(AssertionError, match="g raised ZeroDivisionError"):
         hw4_checks.call(lambda: 1 / 0, name="g")
+
+
+def test_build_keeps_the_students_own_helpers():
+    code = "SCALE = 3\n\ndef _triple(x):\n    return SCALE * x\n\ndef g(x):\n    return _triple(x)\n"
+    ns = _run(submissions.build(_release_nb(), _source_nb(), code, submissions.REFERENCE))
+    assert ns["g"](2) == 6 and ns["f"](1) == 2
