@@ -1,0 +1,156 @@
+"""Checks shared by the test cells of Homework IV.
+
+Every test cell of the four notebooks imports from here, so that a failed test
+tells the student the same kind of thing everywhere: which function, which
+case, what was expected and what came back.  The module is released to the
+students with the notebooks (the visible tests use it too) and nbgrader copies
+the instructor's version over whatever a submission holds before grading.
+
+Nothing here knows any answer: reference values live in the (hidden) test
+cells themselves.
+"""
+import copy
+import warnings
+
+import numpy as np
+
+__all__ = ["call", "check_close", "check_equal", "check_true", "check_shape"]
+
+
+def _show(value, precision=6):
+    """Render a value compactly for a failure message."""
+    if isinstance(value, np.ndarray) or isinstance(value, (list, tuple)):
+        try:
+            arr = np.asarray(value)
+        except Exception:  # ragged lists and the like
+            return repr(value)
+        if arr.dtype.kind in "fc":
+            return np.array2string(arr, precision=precision, threshold=30,
+                                   edgeitems=3, separator=", ")
+        return np.array2string(arr, threshold=30, edgeitems=3, separator=", ")
+    if isinstance(value, float):
+        return f"{value:.{precision + 2}g}"
+    return repr(value)
+
+
+def _where(case):
+    return f" ({case})" if case else ""
+
+
+def call(func, *args, name=None, case=None, **kwargs):
+    """Call a student's function the way a test should.
+
+    The arguments are deep-copied, so a function that modifies its inputs in
+    place cannot disturb the test's own data; warnings (for example numpy's
+    RuntimeWarning from ``np.log(0)``) are silenced, because a correct answer
+    must not lose points for them.  Any exception becomes an AssertionError
+    that names the function and the case.
+    """
+    name = name or getattr(func, "__name__", "the function")
+    args = copy.deepcopy(args)
+    kwargs = copy.deepcopy(kwargs)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with np.errstate(all="ignore"):
+                return func(*args, **kwargs)
+    except NotImplementedError:
+        raise AssertionError(f"{name} is not implemented yet{_where(case)}.") from None
+    except AssertionError:
+        raise
+    except Exception as exc:  # the student's code failed: say how
+        raise AssertionError(
+            f"{name} raised {type(exc).__name__}: {exc}{_where(case)}."
+        ) from None
+
+
+def check_true(condition, message):
+    """Fail with ``message`` unless ``condition`` holds."""
+    if not bool(condition):
+        raise AssertionError(message)
+
+
+def check_shape(got, shape, what, case=None):
+    """Check that ``got`` is an array-like of exactly ``shape``."""
+    try:
+        got_shape = np.shape(got)
+    except Exception:
+        got_shape = None
+    if got_shape != tuple(shape):
+        raise AssertionError(
+            f"{what}{_where(case)}: expected an array of shape {tuple(shape)}, "
+            f"got {type(got).__name__} of shape {got_shape}."
+        )
+
+
+def check_equal(got, expected, what, case=None):
+    """Check exact equality of integers, booleans or integer arrays."""
+    expected_arr = np.asarray(expected)
+    try:
+        got_arr = np.asarray(got)
+    except Exception:
+        raise AssertionError(f"{what}{_where(case)}: expected {_show(expected)}, "
+                             f"got {got!r}.") from None
+    if got_arr.shape != expected_arr.shape:
+        raise AssertionError(
+            f"{what}{_where(case)}: expected shape {expected_arr.shape}, "
+            f"got shape {got_arr.shape}.\n  expected: {_show(expected)}\n"
+            f"  got:      {_show(got)}"
+        )
+    differ = got_arr != expected_arr
+    if np.any(differ):
+        if expected_arr.ndim == 0:
+            raise AssertionError(f"{what}{_where(case)}: expected {_show(expected)}, "
+                                 f"got {_show(got)}.")
+        first = tuple(int(i) for i in np.argwhere(differ)[0])
+        raise AssertionError(
+            f"{what}{_where(case)}: {int(differ.sum())} of {differ.size} entries "
+            f"differ (first at index {first}: expected {expected_arr[first].item()!r}, "
+            f"got {got_arr[first].item()!r}).\n  expected: {_show(expected)}\n"
+            f"  got:      {_show(got)}"
+        )
+
+
+def check_close(got, expected, what, case=None, rtol=1e-7, atol=1e-9):
+    """Check that numbers or arrays agree to a tolerance.
+
+    ``got`` must have the expected shape, be finite wherever ``expected`` is,
+    and satisfy ``|got - expected| <= atol + rtol * |expected|``.
+    """
+    expected_arr = np.asarray(expected, dtype=float)
+    try:
+        got_arr = np.asarray(got, dtype=float)
+    except Exception:
+        raise AssertionError(f"{what}{_where(case)}: expected numbers like "
+                             f"{_show(expected)}, got {got!r}.") from None
+    if got_arr.shape != expected_arr.shape:
+        raise AssertionError(
+            f"{what}{_where(case)}: expected shape {expected_arr.shape}, "
+            f"got shape {got_arr.shape}.\n  expected: {_show(expected)}\n"
+            f"  got:      {_show(got)}"
+        )
+    bad_nan = ~np.isfinite(got_arr) & np.isfinite(expected_arr)
+    if np.any(bad_nan):
+        first = tuple(int(i) for i in np.argwhere(bad_nan)[0])
+        raise AssertionError(
+            f"{what}{_where(case)}: got nan or inf where a finite number was "
+            f"expected (first at index {first}, expected {expected_arr[first].item():.10g})."
+            f"\n  expected: {_show(expected)}\n  got:      {_show(got)}"
+        )
+    with np.errstate(invalid="ignore"):
+        error = np.abs(got_arr - expected_arr)
+        bad = ~(error <= atol + rtol * np.abs(expected_arr))
+    bad &= ~(np.isnan(expected_arr) & np.isnan(got_arr))
+    bad &= ~(np.isinf(expected_arr) & (got_arr == expected_arr))
+    if np.any(bad):
+        if expected_arr.ndim == 0:
+            raise AssertionError(f"{what}{_where(case)}: expected {_show(float(expected_arr))}, "
+                                 f"got {_show(float(got_arr))}.")
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise AssertionError(
+            f"{what}{_where(case)}: {int(bad.sum())} of {bad.size} entries are "
+            f"off (largest difference {np.nanmax(np.where(bad, error, 0)):.3g}; "
+            f"first at index {first}: expected {expected_arr[first]:.10g}, "
+            f"got {got_arr[first]:.10g}).\n  expected: {_show(expected)}\n"
+            f"  got:      {_show(got)}"
+        )
