@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import ASSIGNMENT, ROOT, SOURCE, notebooks, pipeline, submissions
+from . import ASSIGNMENT, ROOT, SOURCE, notebooks, parallel_grading, pipeline, submissions
 
 CORPUS = ROOT / "corpus"
 
@@ -94,8 +94,9 @@ def grade(selected, workdir=None):
                                notebooks.read(SOURCE / f"{case.notebook}.ipynb"),
                                case.path.read_text(), base)
         pipeline.submit(scratch, case.student, {case.notebook: nb})
-    # nbgrader exits non-zero when any one submission fails: that is a verdict ("not graded"), not a crash
-    pipeline.nbgrader(scratch, "autograde", ASSIGNMENT, "--force", "--student=corpus_*", check=False)
+    # nbgrader's own autograde, one worker per core (course/parallel_grading.py); a submission that
+    # fails to grade is a verdict ("not graded"), not a crash
+    parallel_grading.grade_class(scratch, students=["corpus_*"], force=True, quiet=True)
     scores = pipeline.scores(scratch)
     for case in selected:
         cells = scores.get(case.student, {}).get(case.notebook, {})
