@@ -37,6 +37,12 @@ def _where(case):
     return f" ({case})" if case else ""
 
 
+def _fail(what, case, message, expected, got):
+    """Raise the failure of a comparison, with both values shown below the message."""
+    raise AssertionError(f"{what}{_where(case)}: {message}\n  expected: {_show(expected)}\n"
+                         f"  got:      {_show(got)}")
+
+
 def call(func, *args, name=None, case=None, **kwargs):
     """Call a student's function the way a test should.
 
@@ -92,23 +98,15 @@ def check_equal(got, expected, what, case=None):
         raise AssertionError(f"{what}{_where(case)}: expected {_show(expected)}, "
                              f"got {got!r}.") from None
     if got_arr.shape != expected_arr.shape:
-        raise AssertionError(
-            f"{what}{_where(case)}: expected shape {expected_arr.shape}, "
-            f"got shape {got_arr.shape}.\n  expected: {_show(expected)}\n"
-            f"  got:      {_show(got)}"
-        )
+        _fail(what, case, f"expected shape {expected_arr.shape}, got shape {got_arr.shape}.", expected, got)
     differ = got_arr != expected_arr
     if np.any(differ):
         if expected_arr.ndim == 0:
             raise AssertionError(f"{what}{_where(case)}: expected {_show(expected)}, "
                                  f"got {_show(got)}.")
         first = tuple(int(i) for i in np.argwhere(differ)[0])
-        raise AssertionError(
-            f"{what}{_where(case)}: {int(differ.sum())} of {differ.size} entries "
-            f"differ (first at index {first}: expected {expected_arr[first].item()!r}, "
-            f"got {got_arr[first].item()!r}).\n  expected: {_show(expected)}\n"
-            f"  got:      {_show(got)}"
-        )
+        _fail(what, case, f"{int(differ.sum())} of {differ.size} entries differ (first at index {first}: "
+              f"expected {expected_arr[first].item()!r}, got {got_arr[first].item()!r}).", expected, got)
 
 
 def check_close(got, expected, what, case=None, rtol=1e-7, atol=1e-9):
@@ -124,19 +122,12 @@ def check_close(got, expected, what, case=None, rtol=1e-7, atol=1e-9):
         raise AssertionError(f"{what}{_where(case)}: expected numbers like "
                              f"{_show(expected)}, got {got!r}.") from None
     if got_arr.shape != expected_arr.shape:
-        raise AssertionError(
-            f"{what}{_where(case)}: expected shape {expected_arr.shape}, "
-            f"got shape {got_arr.shape}.\n  expected: {_show(expected)}\n"
-            f"  got:      {_show(got)}"
-        )
+        _fail(what, case, f"expected shape {expected_arr.shape}, got shape {got_arr.shape}.", expected, got)
     bad_nan = ~np.isfinite(got_arr) & np.isfinite(expected_arr)
     if np.any(bad_nan):
         first = tuple(int(i) for i in np.argwhere(bad_nan)[0])
-        raise AssertionError(
-            f"{what}{_where(case)}: got nan or inf where a finite number was "
-            f"expected (first at index {first}, expected {expected_arr[first].item():.10g})."
-            f"\n  expected: {_show(expected)}\n  got:      {_show(got)}"
-        )
+        _fail(what, case, f"got nan or inf where a finite number was expected (first at index {first}, "
+              f"expected {expected_arr[first].item():.10g}).", expected, got)
     with np.errstate(invalid="ignore"):
         error = np.abs(got_arr - expected_arr)
         bad = ~(error <= atol + rtol * np.abs(expected_arr))
@@ -147,10 +138,6 @@ def check_close(got, expected, what, case=None, rtol=1e-7, atol=1e-9):
             raise AssertionError(f"{what}{_where(case)}: expected {_show(float(expected_arr))}, "
                                  f"got {_show(float(got_arr))}.")
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise AssertionError(
-            f"{what}{_where(case)}: {int(bad.sum())} of {bad.size} entries are "
-            f"off (largest difference {np.nanmax(np.where(bad, error, 0)):.3g}; "
-            f"first at index {first}: expected {expected_arr[first]:.10g}, "
-            f"got {got_arr[first]:.10g}).\n  expected: {_show(expected)}\n"
-            f"  got:      {_show(got)}"
-        )
+        _fail(what, case, f"{int(bad.sum())} of {bad.size} entries are off (largest difference "
+              f"{np.nanmax(np.where(bad, error, 0)):.3g}; first at index {first}: expected "
+              f"{expected_arr[first]:.10g}, got {got_arr[first]:.10g}).", expected, got)
