@@ -77,6 +77,16 @@ class SandboxedKernelManager(AsyncKernelManager):
                  "--chdir", self.workdir]
         return args + ["--"]
 
+    async def _async_interrupt_kernel(self):
+        """Interrupt by message: a signal would reach bubblewrap, not the kernel in its own session."""
+        if self.has_kernel:
+            self._connect_control_socket()
+            self.session.send(self._control_socket, self.session.msg("interrupt_request", content={}))
+        else:
+            await super()._async_interrupt_kernel()
+
+    interrupt_kernel = _async_interrupt_kernel
+
     async def _async_pre_start_kernel(self, **kw):
         cmd, kw = await super()._async_pre_start_kernel(**kw)
         limit = self.memory_limit_mb * 2**20
@@ -243,6 +253,7 @@ class TrustedExecute(Execute):
             else:
                 broken = f"your notebook's kernel stopped ({type(exc).__name__})"
         if broken:
+            cell.execution_count = None  # whether the dying kernel announced it is a race: never keep it
             cell.outputs.append(new_output("error", ename="KernelDied", evalue=broken,
                                            traceback=[f"KernelDied: {broken}"]))
         return broken, spent + time.monotonic() - start
