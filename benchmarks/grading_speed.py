@@ -44,7 +44,8 @@ def reset(root, pristine):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40, help="simulated submissions (default 40)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count(), help="parallel workers (default: cores)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="parallel workers (default: the command's own, one per core plus one)")
     parser.add_argument("--breakdown", type=int, default=2, help="submissions graded alone for the breakdown")
     parser.add_argument("--keep", action="store_true", help="keep the scratch course")
     args = parser.parse_args(argv)
@@ -91,7 +92,8 @@ def main(argv=None):
         print(f"machine: {os.cpu_count()} cores; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
         print(f"{'':44}{'total s':>10}{'s/submission':>15}")
         print(f"{'sequential nbgrader autograde':44}{seq:>10.1f}{seq / n:>15.2f}")
-        print(f"{f'parallel_grading, {args.workers} local workers':44}{par:>10.1f}{par / n:>15.2f}")
+        workers = args.workers or parallel_grading.default_workers()
+        print(f"{f'parallel_grading, {workers} local workers':44}{par:>10.1f}{par / n:>15.2f}")
         print(f"{'speed-up':44}{seq / par:>10.2f}x   (target on 2 cores: >= 1.8x)")
         print(f"same grades in both gradebooks: {'yes' if same else 'NO'}; "
               f"failed submissions: {len(summary['failed'])}")
