@@ -1,16 +1,15 @@
 """nbgrader settings for Homework IV.  Only what the course relies on; each line says why."""
 import os
-import sys
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
-# The course's nbgrader plugins live in course/: in this folder, or, for a scratch copy of the course, in the repository whose .venv runs nbgrader.
-sys.path += [d for d in (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(sys.prefix))
-             if os.path.isfile(os.path.join(d, "course", "trusted_execute.py"))][:1]
+# The course's nbgrader plugins are the `course` package, installed into .venv by ./run (pyproject.toml).
 
 # Every nbgrader command run from this folder works on this course, whatever the current directory of a tool.
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 # Names the course in the gradebook and in exported grades.
 c.CourseDirectory.course_id = "ml-hw4"
+# The assignment every course tool (report, feedback pages, parallel grading, examples) works on.
+c.Course.assignment = "hw4"
 # The embedded SQLite gradebook at the repository root: no server to start (override with --CourseDirectory.db_url).
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
 # Never copy the virtual environment or caches into the release or the autograded folders.
@@ -38,20 +37,20 @@ c.ExchangeCollect.before_duedate = True
 # Without a shared file system, `nbgrader zip_collect hw4` reads LMS downloads named like Canvas's: lastfirst_[LATE_]userid_subid_NOTEBOOK[-N].ipynb
 c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_(?:LATE_)?\d+_\d+_(?P<file_id>[^/]+?)(?:-\d+)?\.ipynb$"
 
-# Feedback for students (course/feedback.py; README "Feedback and the grading report").
+# Feedback for students (course/feedback/; README "Feedback and the grading report").
 # Feedback pages: score table on top, failed tests shown by their message, hidden tests' code left out (feedback copy only).
-c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades", "course.feedback.PlainFeedback", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
+c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades", "course.feedback.plain_feedback.PlainFeedback", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
 # The instructor's switch: True shows students the hidden tests' code and full tracebacks.
 c.PlainFeedback.show_hidden_tests = False
 # A notebook that could not be graded (missing, broken, crashed) gets a feedback page that says so and why.
-c.GenerateFeedback.post_convert_hook = "course.feedback.ungraded_pages_hook"
+c.GenerateFeedback.post_convert_hook = "course.feedback.ungraded_pages.ungraded_pages_hook"
 # nbgrader's log (appended by every command), where the feedback and the report find why a submission could not be graded.
 c.NbGrader.logfile = os.path.join(c.CourseDirectory.root, "nbgrader.log")
 
-# Grading that a submission cannot fool, stall or crash (course/trusted_execute.py; README "How grading is protected").
+# Grading that a submission cannot fool, stall or crash (course/protection/; README "How grading is protected").
 # nbgrader's Execute is replaced: test cells run in a trusted kernel, student code in a sandboxed one.
 c.Autograde.autograde_preprocessors = [
-    "course.trusted_execute.TrustedExecute", "nbgrader.preprocessors.IgnorePattern",
+    "course.protection.trusted_execute.TrustedExecute", "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata"]
@@ -65,7 +64,7 @@ c.SandboxedKernelManager.memory_limit_mb = 3072
 c.SandboxedKernelManager.sandbox = "auto"
 # Every submitted notebook is rebuilt from the source notebook with the student's answers carried over, so a
 # broken, reordered or tampered notebook is graded (what was repaired goes to repairs.jsonl) instead of stopping the run.
-c.Autograde.exporter_class = "course.repair.RepairingExporter"
-from course.repair import find_renamed_notebooks  # noqa: E402  (a callable: nbgrader takes no import string here)
+c.Autograde.exporter_class = "course.protection.repair.RepairingExporter"
+from course.protection.repair import find_renamed_notebooks  # noqa: E402  (a callable: nbgrader takes no import string here)
 # A renamed notebook ("problem1_kmeans (1).ipynb") is graded in place of the missing one it answers.
 c.Autograde.pre_convert_hook = find_renamed_notebooks

@@ -21,16 +21,14 @@ slower than 1.5 x scikit-learn at N = 1e6.
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 from sklearn.mixture import GaussianMixture
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from course.submissions import reference_namespace  # noqa: E402
+from course import ROOT, settings
+from course.authoring.submissions import reference_namespace
 
-REFERENCE = reference_namespace(ROOT / "source" / "hw4" / "problem2_gmm.ipynb")
+REFERENCE = reference_namespace(settings.load(ROOT).source / "problem2_gmm.ipynb")
 probabilities, updates = REFERENCE["probabilities"], REFERENCE["updates"]
 
 SIZES = [(1_000, 50), (100_000, 8), (1_000_000, 3)]   # (N, iterations timed)

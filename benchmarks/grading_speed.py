@@ -17,10 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from course import ASSIGNMENT, EXAMPLES, ROOT, parallel_grading, pipeline, submissions  # noqa: E402
-from course.grading import example_students  # noqa: E402
+from course import EXAMPLES, gradebook, pipeline
+from course.authoring import submissions
+from course.authoring.examples import example_students
+from course.notebooks import notebook_names
+from course.parallel import grade_class as parallel_grading
 
 
 def make_class(root, n):
@@ -54,27 +55,25 @@ def main(argv=None):
     scratch = Path(tempfile.mkdtemp(prefix="grading_speed_"))
     root = scratch / "course"
     try:
-        (root / "source").mkdir(parents=True)
-        shutil.copytree(ROOT / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
-        shutil.copy(ROOT / "nbgrader_config.py", root)
+        settings = pipeline.scratch_course(root)
+        assignment = settings.assignment
         pipeline.generate(root)
         students = make_class(root, args.n)
-        names = sorted(p.stem for p in (root / "source" / ASSIGNMENT).glob("*.ipynb"))
+        names = notebook_names(settings.source)
         pristine = scratch / "pristine.db"
         shutil.copy(root / "gradebook.db", pristine)
-        url = pipeline.db_url(root)
         load_before = os.getloadavg()
 
         start = time.perf_counter()
-        pipeline.nbgrader(root, "autograde", ASSIGNMENT, "--force", check=False)
+        pipeline.nbgrader(root, "autograde", assignment, "--force", check=False)
         seq = time.perf_counter() - start
-        seq_grades = parallel_grading.gradebook_contents(url)
+        seq_grades = gradebook.scores(settings)
 
         reset(root, pristine)
         start = time.perf_counter()
         summary = parallel_grading.grade_class(root, workers=args.workers, quiet=True)
         par = time.perf_counter() - start
-        same = parallel_grading.gradebook_contents(url) == seq_grades
+        same = gradebook.scores(settings) == seq_grades
 
         # one submission's cost, graded alone (one worker, nothing else grading)
         alone = students[:max(1, min(args.breakdown, len(students)))]

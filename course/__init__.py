@@ -1,16 +1,22 @@
-"""Tooling for the Homework IV nbgrader course: notebook hygiene, example submissions, grading runs.
+"""The Homework IV course's tooling around nbgrader: one package per concern.
 
-Thin wrappers around nbgrader's own commands; nothing here replaces them.
+    course.settings      one source of settings: nbgrader's configuration of a course folder
+    course.notebooks     reading, cleaning and inspecting notebooks (solution and hidden-test regions)
+    course.pipeline      nbgrader's own commands run in a course folder; scratch course folders
+    course.gradebook     reading the gradebook (scores, the assignment's notebooks)
+    course.protection    grading a hostile submission: sandboxed student kernel, trusted test
+                         kernel, the plain-data bridge between them, notebook repair
+    course.feedback      what a student gets back: plain-words feedback, pages for ungraded notebooks
+    course.reports       what an instructor reads: the grading report
+    course.parallel      grading a class at scale: worker processes or a Dask cluster
+    course.exchange      handing out and collecting: nbgrader's exchange settings and checks
+    course.authoring     writing the course: submissions from code, examples, the corpus, checks
+
+Lower layers never import higher ones: settings, notebooks < pipeline, gradebook < protection,
+feedback < reports, parallel, exchange, authoring.  Nothing here replaces an nbgrader command; the
+plugins are loaded by nbgrader_config.py.
 """
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "hw4"
-SOURCE = ROOT / "source" / ASSIGNMENT
-RELEASE = ROOT / "release" / ASSIGNMENT
+ROOT = Path(__file__).resolve().parent.parent    # the course repository (source/, examples/, corpus/)
 EXAMPLES = ROOT / "examples"
-
-
-def notebook_names(folder=SOURCE):
-    """The stems of the assignment's notebooks, in problem order."""
-    return sorted(p.stem for p in Path(folder).glob("*.ipynb"))

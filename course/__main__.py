@@ -8,7 +8,8 @@ clean  strip outputs, execution counts and stray metadata from source notebooks
 import argparse
 import sys
 
-from . import SOURCE, corpus, grading, notebooks
+from . import ROOT, notebooks, settings
+from .authoring import check as author_check, corpus, examples
 
 
 def main(argv=None):
@@ -24,12 +25,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.command == "grade":
-        return grading.main_job()
+        return examples.main_job()
     if args.command == "check":
-        return max(grading.check_notebook(path) for path in args.notebooks)
+        return max(author_check.check_notebook(path) for path in args.notebooks)
     if args.command == "corpus":
         return corpus.main(args.names or None)
-    paths = args.notebooks or sorted(SOURCE.glob("*.ipynb"))
+    paths = args.notebooks or sorted(settings.load(ROOT).source.glob("*.ipynb"))
     for path in paths:
         nb = notebooks.read(path)
         if notebooks.dirt(nb):

@@ -5,7 +5,9 @@ metadata beyond nbgrader's own and the kernel, so that a diff is readable.
 This module also extracts the two kinds of text that must never reach the
 students: solution regions and hidden-test regions.
 """
+import ast
 import re
+from pathlib import Path
 
 import nbformat
 
@@ -63,16 +65,34 @@ def dirt(nb):
     return problems
 
 
-def _regions(text, begin, end):
-    lines, inside = [], False
+def scan_regions(text, begin, end):
+    """Each line of ``text`` as (kind, line), kind being 'begin', 'end', 'inside' or 'outside'
+    of the regions between the ``begin`` and ``end`` marker lines (an unterminated region runs to
+    the end).  The one walker behind solution regions, hidden tests, repair and feedback."""
+    inside = False
     for line in text.splitlines():
         if begin in line:
             inside = True
-        elif end in line:
+            yield "begin", line
+        elif end in line and inside:
             inside = False
-        elif inside:
-            lines.append(line)
-    return lines
+            yield "end", line
+        else:
+            yield ("inside" if inside else "outside"), line
+
+
+def _regions(text, begin, end):
+    return [line for kind, line in scan_regions(text, begin, end) if kind == "inside"]
+
+
+def without_hidden_tests(text):
+    """A test cell's lines outside its hidden-test regions (markers dropped), as a student sees it."""
+    return [line for kind, line in scan_regions(text, BEGIN_HIDDEN, END_HIDDEN) if kind == "outside"]
+
+
+def notebook_names(folder):
+    """The stems of the notebooks in ``folder``, in problem order."""
+    return sorted(p.stem for p in Path(folder).glob("*.ipynb"))
 
 
 def solution_lines(nb):
@@ -114,4 +134,45 @@ def graded_cells(nb):
         if meta.get("grade"):
             kind = "auto" if cell.cell_type == "code" and not meta.get("solution") else "manual"
             cells.append((meta.get("grade_id"), meta.get("points"), kind))
+    return cells
+
+
+# --- answer cells ----------------------------------------------------------------------------
+
+def definitions(code):
+    """name -> source text of every top-level def/class/assignment; and the import lines."""
+    tree = ast.parse(code)
+    lines = code.splitlines()
+    defs, imports = {}, []
+    for node in tree.body:
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        text = "\n".join(lines[start - 1:node.end_lineno])
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imports.append(text)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defs[node.name] = text
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    defs[target.id] = text
+    return defs, imports
+
+
+def without_solution_markers(source):
+    keep = [line for line in source.splitlines()
+            if BEGIN_SOLUTION not in line and END_SOLUTION not in line]
+    return "\n".join(keep)
+
+
+def answer_cells(source_nb):
+    """grade_id -> (cell_type, reference text without markers, names it defines)."""
+    cells = {}
+    for cell in source_nb.cells:
+        meta = nbgrader_meta(cell)
+        if not meta.get("solution"):
+            continue
+        text = without_solution_markers(cell.source)
+        names = list(definitions(text)[0]) if cell.cell_type == "code" else []
+        cells[meta["grade_id"]] = (cell.cell_type, text, names)
     return cells

@@ -1,7 +1,12 @@
-"""Running nbgrader on a course folder and reading what it graded.
+"""Running nbgrader's own commands on a course folder, and making scratch course folders.
 
-Every step is one of nbgrader's own commands, run in the course folder with
-the course's nbgrader_config.py, exactly as an instructor would type it.
+Every step is one of nbgrader's commands, run in the course folder with that folder's
+nbgrader_config.py, exactly as an instructor would type it; the assignment is the course's
+(``Course.assignment``).  Scratch course folders - a copy of the course's source notebooks and
+config, for example runs, author checks, the corpus and the tests - are made by ``scratch_course``
+alone, so they all look like the real course.
+
+May import: course.settings, course.notebooks, course.authoring.submissions.
 """
 import os
 import shutil
@@ -9,9 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nbgrader.api import Gradebook
-
-from . import ASSIGNMENT, notebooks, submissions
+from . import ROOT, notebooks, settings as course_settings
+from .authoring import submissions
 
 
 class NbgraderError(RuntimeError):
@@ -31,18 +35,32 @@ def nbgrader(root, *args, check=True):
     return proc
 
 
-def db_url(root):
-    return "sqlite:///" + str(Path(root) / "gradebook.db")
+def scratch_course(folder, names=None, config_lines=(), course=ROOT):
+    """A course folder at ``folder``: the source notebooks ``names`` (default: all) of ``course``,
+    the assignment's helper files and ``course``'s nbgrader_config.py, plus ``config_lines``
+    appended to it (settings for this scratch course only).  Returns its Settings."""
+    folder = Path(folder)
+    original = course_settings.load(course)
+    source = folder / "source" / original.assignment
+    source.mkdir(parents=True, exist_ok=True)
+    for path in original.source.iterdir():
+        if path.is_file() and (path.suffix != ".ipynb" or names is None or path.stem in names):
+            shutil.copy(path, source)
+    text = (Path(course) / course_settings.CONFIG_FILE).read_text()
+    if config_lines:
+        text += "\n# this scratch course only\n" + "\n".join(config_lines) + "\n"
+    (folder / course_settings.CONFIG_FILE).write_text(text)
+    return course_settings.load(folder)
 
 
 def generate(root):
-    """``nbgrader generate_assignment hw4``: the release, and the assignment in the gradebook."""
-    return nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
+    """``nbgrader generate_assignment ASSIGNMENT``: the release, and the assignment in the gradebook."""
+    return nbgrader(root, "generate_assignment", course_settings.load(root).assignment, "--force")
 
 
 def submit(root, student, built):
     """Put a student's notebooks (``{name: notebook}``) in submitted/, as nbgrader collect would."""
-    folder = Path(root) / "submitted" / student / ASSIGNMENT
+    folder = course_settings.load(root).submitted(student)
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -53,48 +71,24 @@ def submit(root, student, built):
 
 def build_student(root, code_by_notebook=None, base=submissions.BLANK):
     """``{name: submission notebook}`` for every notebook of the course at ``root``."""
-    source = Path(root) / "source" / ASSIGNMENT
-    release = Path(root) / "release" / ASSIGNMENT
+    settings = course_settings.load(root)
     code_by_notebook = code_by_notebook or {}
     built = {}
-    for path in sorted(source.glob("*.ipynb")):
+    for path in sorted(settings.source.glob("*.ipynb")):
         built[path.stem] = submissions.build(
-            notebooks.read(release / path.name), notebooks.read(path),
+            notebooks.read(settings.release / path.name), notebooks.read(path),
             code_by_notebook.get(path.stem), base)
     return built
 
 
 def autograde(root, student=None):
-    """``nbgrader autograde hw4`` for every student in submitted/ (or one)."""
-    args = ["autograde", ASSIGNMENT, "--force"]
+    """``nbgrader autograde ASSIGNMENT`` for every student in submitted/ (or one)."""
+    args = ["autograde", course_settings.load(root).assignment, "--force"]
     if student:
         args.append(f"--student={student}")
     return nbgrader(root, *args)
 
 
 def feedback(root):
-    """``nbgrader generate_feedback hw4``."""
-    return nbgrader(root, "generate_feedback", ASSIGNMENT, "--force")
-
-
-def scores(root):
-    """student -> notebook -> grade_id -> (score, max_score, autograded?), from the gradebook.
-
-    A manually graded cell that nobody has graded yet has score None.
-    """
-    result = {}
-    with Gradebook(db_url(root)) as gb:
-        for submission in gb.assignment_submissions(ASSIGNMENT):
-            per_nb = result.setdefault(submission.student.id, {})
-            for nb in submission.notebooks:
-                per_nb[nb.name] = {
-                    g.name: (g.auto_score if g.cell.cell_type == "code" else g.manual_score,
-                             g.max_score, g.cell.cell_type == "code")
-                    for g in nb.grades}
-    return result
-
-
-def auto_total(cells):
-    """(points earned, points possible) over the autograded cells of one notebook."""
-    auto = [(s or 0, m) for s, m, is_auto in cells.values() if is_auto]
-    return sum(s for s, _ in auto), sum(m for _, m in auto)
+    """``nbgrader generate_feedback ASSIGNMENT``."""
+    return nbgrader(root, "generate_feedback", course_settings.load(root).assignment, "--force")

@@ -26,8 +26,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import ASSIGNMENT, browser, notebooks, submissions
-from course.pipeline import db_url
+from course import notebooks, settings
+from course.authoring import submissions
+
+from support import jupyterlab as browser
+from support.course import ASSIGNMENT
 
 NOTEBOOK = "problem2_gmm"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -313,7 +316,7 @@ def test_instructor_grades_in_formgrader(graded_course, chromium, tmp_path):
     assert written, f"{NOTEBOOK} has no written answer cell"
     grade_id, points = written[0]
     student = "example_reference"
-    with Gradebook(db_url(course)) as gb:
+    with Gradebook(settings.load(course).db_url) as gb:
         expected = {s.student.id: (s.score, s.max_score) for s in gb.assignment_submissions(ASSIGNMENT)}
         submission_id = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student).id
         assert gb.find_grade(grade_id, NOTEBOOK, ASSIGNMENT, student).manual_score is None
@@ -368,7 +371,7 @@ def test_instructor_grades_in_formgrader(graded_course, chromium, tmp_path):
             comment_box.press("Tab")
 
             def landed():
-                with Gradebook(db_url(course)) as gb:
+                with Gradebook(settings.load(course).db_url) as gb:
                     grade = gb.find_grade(grade_id, NOTEBOOK, ASSIGNMENT, student)
                     note = gb.find_comment(grade_id, NOTEBOOK, ASSIGNMENT, student)
                     return (grade.manual_score, note.manual_comment)

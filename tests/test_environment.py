@@ -2,7 +2,7 @@
 import re
 import subprocess
 
-from course import ROOT
+from support.course import ROOT
 
 
 def _pins():
@@ -54,6 +54,6 @@ def test_nbgrader_loads_the_config_with_every_protection(tmp_path):
     assert "Exception while loading config file" not in out.stdout + out.stderr, (out.stdout + out.stderr)[-2000:]
     from traitlets.config.loader import PyFileConfigLoader
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
-    assert config.Autograde.autograde_preprocessors[0] == "course.trusted_execute.TrustedExecute"
-    assert config.Autograde.exporter_class == "course.repair.RepairingExporter"
+    assert config.Autograde.autograde_preprocessors[0] == "course.protection.trusted_execute.TrustedExecute"
+    assert config.Autograde.exporter_class == "course.protection.repair.RepairingExporter"
     assert callable(config.Autograde.pre_convert_hook)

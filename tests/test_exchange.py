@@ -14,7 +14,12 @@ from pathlib import Path
 import pytest
 from traitlets.config import Config
 
-from course import ASSIGNMENT, EXAMPLES, ROOT, exchange, pipeline, submissions
+from course import gradebook, pipeline, settings
+from course.authoring import submissions
+from course.exchange.operations import student_config
+
+import support.exchange_rehearsal as exchange
+from support.course import ASSIGNMENT, EXAMPLES, ROOT
 from nbgrader.utils import parse_utc
 
 
@@ -68,7 +73,7 @@ def test_config_names_the_exchange_course_due_date_and_late_policy():
 
 def test_students_config_is_enough_for_nbgrader_and_matches_the_course():
     conf = exchange.settings()
-    text = exchange.student_config(conf["exchange_root"], conf["course_id"])
+    text = student_config(conf["exchange_root"], conf["course_id"])
     cfg = Config()
     exec(text, {"get_config": lambda: cfg})
     assert cfg.Exchange.root == conf["exchange_root"]
@@ -79,7 +84,7 @@ def test_db_assignment_add_writes_the_configured_due_date(tmp_path):
     course = exchange.scratch_course(tmp_path / "course", [], tmp_path / "exchange")
     pipeline.nbgrader(course, "db", "assignment", "add", ASSIGNMENT)
     from nbgrader.api import Gradebook
-    with Gradebook(pipeline.db_url(course)) as gb:
+    with Gradebook(settings.load(course).db_url) as gb:
         due = gb.find_assignment(ASSIGNMENT).duedate
     assert due == parse_utc(exchange.settings()["duedate"])
 
@@ -206,11 +211,11 @@ def test_zip_collect_puts_lms_downloads_in_submitted_and_grades_them(tmp_path):
         got = sorted(p.stem for p in (course / "submitted" / student / ASSIGNMENT).glob("*.ipynb"))
         assert got == sorted(names), (student, got, out.stderr[-2000:])
     pipeline.autograde(course)
-    scores = pipeline.scores(course)
+    scores = gradebook.scores(settings.load(course))
     for name in names:
-        got, top = pipeline.auto_total(scores["lovelaceada"][name])
+        got, top = gradebook.auto_total(scores["lovelaceada"][name])
         assert top > 0 and got == top, f"lovelaceada {name}: {got} of {top}"
-        got, top = pipeline.auto_total(scores["turingalan"][name])
+        got, top = gradebook.auto_total(scores["turingalan"][name])
         assert 0 < got < top, f"turingalan {name}: {got} of {top}"
 
 

@@ -16,9 +16,11 @@ import time
 import nbformat
 import pytest
 
-from course import ROOT, notebooks, pipeline
-from course import feedback as fb
-from course import report
+from course import gradebook, notebooks, pipeline, settings
+from course.feedback import plain_feedback, ungraded_pages
+from course.reports import grading_report as report
+
+from support.course import ROOT
 
 TIMEOUT = 5   # seconds per cell in the toy course (the course's own limit is longer)
 TOY_SOURCE = {
@@ -92,9 +94,7 @@ def _report_rows(page, cls):
 def toy_course(tmp_path_factory):
     """The toy course, autograded (with a 5 s cell limit) and its feedback and report written."""
     root = tmp_path_factory.mktemp("toy_course")
-    (root / "source" / "hw4").mkdir(parents=True)
-    shutil.copy(ROOT / "nbgrader_config.py", root)
-    shutil.copy(ROOT / "source" / "hw4" / "hw4_checks.py", root / "source" / "hw4")
+    pipeline.scratch_course(root, names=[])   # the course's config and hw4_checks.py, no notebook
     for name, cells in TOY_SOURCE.items():
         notebooks.write(_toy_notebook(cells), root / "source" / "hw4" / f"{name}.ipynb")
     pipeline.generate(root)
@@ -114,7 +114,7 @@ def toy_course(tmp_path_factory):
     pipeline.nbgrader(root, "generate_feedback", "hw4", "--force", "--PlainFeedback.show_hidden_tests=True",
                       "--CourseDirectory.feedback_directory=feedback_shown")
     out = root / "report.html"
-    proc = subprocess.run([sys.executable, "-m", "course.report", "--root", str(root), "--out", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "course.reports", "--root", str(root), "--out", str(out)],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     return root, wall, out
@@ -127,7 +127,7 @@ def _hidden_lines(root):
         nb = notebooks.read(path)
         hidden = {line.strip() for line in notebooks.hidden_test_lines(nb) if notebooks.is_telling(line)}
         elsewhere = [line.strip() for cell in nb.cells
-                     for line in fb.PlainFeedback()._hide_region(cell.source).splitlines()]
+                     for line in plain_feedback.PlainFeedback()._hide_region(cell.source).splitlines()]
         lines += sorted(hidden - set(elsewhere))
     return lines
 
@@ -212,7 +212,7 @@ def test_submission_nbgrader_gave_up_on_is_explained_from_its_log(tmp_path):
         '      File "x.py", line 1, in f\n        raise DeadKernelError("Kernel died")\n'
         "    nbclient.exceptions.DeadKernelError: Kernel died\n    \n"
         f"[AutogradeApp | WARNING] Removing failed assignment: {tmp_path}/autograded/lost/hw4\n")
-    found = fb.write_ungraded_pages(tmp_path)
+    found = ungraded_pages.write_ungraded_pages(settings.load(tmp_path))
     assert set(found) == {("lost", "toy1"), ("lost", "toy2")}
     text = _text(tmp_path / "feedback" / "lost" / "hw4" / "toy1.html")
     assert "could not be graded" in text and "kernel died" in text, text
@@ -221,8 +221,8 @@ def test_submission_nbgrader_gave_up_on_is_explained_from_its_log(tmp_path):
 # --- report -----------------------------------------------------------------------------------
 
 def _check_report_against_gradebook(root, page, graded_students):
-    """Every number of the item table and the problem table, recomputed from pipeline.scores."""
-    scores = pipeline.scores(root)
+    """Every number of the item table and the problem table, recomputed from course.gradebook.scores."""
+    scores = gradebook.scores(settings.load(root))
     items = _report_rows(page, "item")
     cells = {(nb, gid): top for per in scores.values() for nb, cs in per.items()
              for gid, (_, top, auto) in cs.items() if auto}

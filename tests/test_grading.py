@@ -1,10 +1,11 @@
 """Autograding with nbgrader gives the example submissions the grades they deserve."""
-from course import grading, pipeline
+from course import gradebook
+from course.authoring import examples as grading
 
 
 def _auto(scores, student):
     per_nb = scores[student]
-    return {nb: pipeline.auto_total(cells) for nb, cells in per_nb.items()}
+    return {nb: gradebook.auto_total(cells) for nb, cells in per_nb.items()}
 
 
 def test_reference_solution_earns_every_autograded_point(graded_course):

@@ -7,7 +7,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course import ROOT, SOURCE, notebooks
+from course import notebooks
+
+from support.course import ROOT, SOURCE
 
 NAMES = sorted(p.name for p in SOURCE.glob("*.ipynb"))
 GRADE_ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")

@@ -1,4 +1,4 @@
-"""Parallel grading (course.parallel_grading) gives exactly what sequential `nbgrader autograde` gives.
+"""Parallel grading (course.parallel) gives exactly what sequential `nbgrader autograde` gives.
 
 One scratch course with the example submissions plus two broken ones (a kernel that dies, an
 endless loop stopped by a short cell timeout) is graded once by nbgrader's own sequential
@@ -20,7 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from course import ASSIGNMENT, ROOT, grading, notebooks, parallel_grading as pg, pipeline, submissions
+from course import notebooks, pipeline, settings
+from course.authoring import examples as grading
+from course.parallel import grade_class as pg
+
+from support.course import ASSIGNMENT, ROOT
+from support.gradebooks import gradebook_contents
 
 # Short enough to keep the suite quick, long enough for any honest cell on a busy 2-core machine.
 TIMEOUT = "--Execute.timeout=20"
@@ -29,7 +34,7 @@ COURSE_ID = "ml-hw4"
 
 
 def _first_function(nb_path):
-    for kind, _, names in submissions.answer_cells(notebooks.read(nb_path)).values():
+    for kind, _, names in notebooks.answer_cells(notebooks.read(nb_path)).values():
         if kind == "code" and names:
             return names[0]
     raise AssertionError(f"{nb_path} has no answer function")
@@ -87,9 +92,7 @@ def _reset(root, pristine):
 def sequential(tmp_path_factory):
     """(root, pristine gradebook, students, gradebook contents, notebooks, feedback) of nbgrader's sequential run."""
     root = tmp_path_factory.mktemp("parallel") / "course"
-    (root / "source").mkdir(parents=True)
-    shutil.copytree(ROOT / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
-    shutil.copy(ROOT / "nbgrader_config.py", root)
+    pipeline.scratch_course(root)
     pipeline.generate(root)
     students = grading.submit_examples(root, ROOT / "examples")
     _broken_submissions(root)
@@ -97,9 +100,9 @@ def sequential(tmp_path_factory):
     pristine = root.parent / "pristine_gradebook.db"
     shutil.copy(root / "gradebook.db", pristine)
     pipeline.nbgrader(root, "autograde", ASSIGNMENT, "--force", TIMEOUT, check=False)
-    url = pipeline.db_url(root)
+    url = settings.load(root).db_url
     failed = sorted(s for s in students if not (root / "autograded" / s).exists())
-    result = (root, pristine, students, pg.gradebook_contents(url, COURSE_ID), _notebooks(root),
+    result = (root, pristine, students, gradebook_contents(url, COURSE_ID, ASSIGNMENT), _notebooks(root),
               _feedback(root, url), failed)
     _reset(root, pristine)
     return result
@@ -107,7 +110,7 @@ def sequential(tmp_path_factory):
 
 def _assert_same_as_sequential(sequential, url, feedback=True):
     root, _, students, contents, nbs, fb, _ = sequential
-    got = pg.gradebook_contents(url, COURSE_ID)
+    got = gradebook_contents(url, COURSE_ID, ASSIGNMENT)
     assert sorted(got) == sorted(contents) == sorted(students)
     for student in students:
         assert got[student] == contents[student], f"gradebook rows of {student} differ from nbgrader's"
@@ -132,7 +135,7 @@ def test_sequential_run_has_mixed_outcomes(sequential):
 def test_local_process_pool_equals_sequential_nbgrader_and_restarts(sequential):
     root, pristine, students, *_, seq_failed = sequential
     _reset(root, pristine)
-    url = pipeline.db_url(root)
+    url = settings.load(root).db_url
     summary = pg.grade_class(root, workers=2, nbgrader_args=[TIMEOUT], quiet=True)
     assert sorted(summary["results"]) == sorted(students)
     assert sorted(summary["failed"]) == seq_failed, "the same submissions must fail as in nbgrader's run"

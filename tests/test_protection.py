@@ -7,14 +7,15 @@ Every student also carries a missing notebook (problem 3), which must score
 zero without disturbing anything.
 """
 import json
-import os
-import shutil
 import time
 
 import nbformat
 import pytest
 
-from course import ROOT, SOURCE, notebooks, pipeline, submissions
+from course import gradebook, notebooks, pipeline, settings
+from course.authoring import submissions
+
+from support.course import ROOT, SOURCE
 
 NB = "problem4_regression"
 OTHER = "problem3_density"
@@ -113,10 +114,7 @@ def _broken_files(nb):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course = tmp_path_factory.mktemp("protected")
-    (course / "source" / "hw4").mkdir(parents=True)
-    for name in (f"{NB}.ipynb", f"{OTHER}.ipynb", "hw4_checks.py"):
-        shutil.copy(SOURCE / name, course / "source" / "hw4")
-    shutil.copy(ROOT / "nbgrader_config.py", course)
+    pipeline.scratch_course(course, names=[NB, OTHER])
     pipeline.generate(course)
     release = notebooks.read(course / "release" / "hw4" / f"{NB}.ipynb")
     reference = submissions.build(release, notebooks.read(SOURCE / f"{NB}.ipynb"), None, submissions.REFERENCE)
@@ -142,10 +140,10 @@ def graded(tmp_path_factory):
     proc = pipeline.nbgrader(course, "autograde", "hw4", "--force", *args, check=False)
     seconds = time.monotonic() - start
     time.sleep(5)  # let any process a submission left behind try its late write
-    first = pipeline.scores(course)
+    first = gradebook.scores(settings.load(course))
     again = pipeline.nbgrader(course, "autograde", "hw4", "--force", "--student=patches_checks", *args, check=False)
     return {"course": course, "proc": proc, "scores": first, "again": again,
-            "rescored": pipeline.scores(course), "seconds": seconds}
+            "rescored": gradebook.scores(settings.load(course)), "seconds": seconds}
 
 
 def _cells(graded, student):

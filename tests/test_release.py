@@ -4,8 +4,10 @@ import shutil
 
 import pytest
 
-from course import RELEASE, SOURCE, notebooks
+from course import notebooks
 from course.pipeline import nbgrader
+
+from support.course import RELEASE, SOURCE
 
 
 def _files(folder):

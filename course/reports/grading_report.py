@@ -1,7 +1,7 @@
 """The instructor's report on a graded homework: one self-contained HTML page, from the gradebook.
 
-``python -m course.report [--root DIR] [--out FILE] [--flag-below SHARE]`` reads the
-gradebook (gradebook.db) and the course folders after ``nbgrader autograde`` and writes
+``python -m course.reports [--root DIR] [--db-url URL] [--out FILE] [--flag-below SHARE]`` reads
+the gradebook (wherever ``CourseDirectory.db_url`` points: SQLite or PostgreSQL) and the course folders after ``nbgrader autograde`` and writes
 ``hw4_report.html`` (pictures embedded as PNG) with
 
 - the score distribution, overall and per problem (autograded points plus any
@@ -9,7 +9,7 @@ gradebook (gradebook.db) and the course folders after ``nbgrader autograde`` and
 - item analysis: every autograded test cell with the share of graded submissions
   that passed it, hardest first; cells passed by fewer than ``--flag-below``
   (default 20 %) are flagged for review (a broken test, or a part the class missed);
-- the submissions that could not be graded, and why (course.feedback.ungraded);
+- the submissions that could not be graded, and why (course.feedback.diagnosis);
 - grading time per submission (median, slowest), from the autograded folder's
   file times: nbgrader copies the assignment's extra files (hw4_checks.py) into
   autograded/STUDENT/hw4 before running anything and writes each notebook there
@@ -20,6 +20,7 @@ the item analysis (they are listed instead); a notebook missing from a graded
 submission counts as it does in the gradebook: zero.
 """
 import argparse
+import dataclasses
 import base64
 import html
 import io
@@ -28,11 +29,10 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from nbgrader.api import Gradebook
+from sqlalchemy.engine import make_url
 
-from . import feedback
-
-ASSIGNMENT = feedback.ASSIGNMENT
+from .. import gradebook, settings as course_settings
+from ..feedback.diagnosis import repairs, ungraded
 FLAG_BELOW = 0.2
 
 
@@ -47,11 +47,11 @@ def grading_seconds(folder):
     return max(notebooks) - min(others)
 
 
-def collect(root, assignment=ASSIGNMENT, flag_below=FLAG_BELOW):
+def collect(settings, flag_below=FLAG_BELOW):
     """Everything the report shows, as plain data."""
-    root = Path(root)
-    ungraded = feedback.ungraded(root, None, assignment)
-    with Gradebook("sqlite:///" + str(root / "gradebook.db")) as gb:
+    root, assignment = settings.root, settings.assignment
+    not_graded = ungraded(settings)
+    with gradebook.opened(settings) as gb:
         assignment_row = gb.find_assignment(assignment)
         notebooks = [(nb.name, nb.max_score) for nb in sorted(assignment_row.notebooks, key=lambda n: n.name)]
         cells = []  # (notebook, grade_id, points), in notebook order
@@ -63,7 +63,7 @@ def collect(root, assignment=ASSIGNMENT, flag_below=FLAG_BELOW):
         students = []
         for sub in gb.assignment_submissions(assignment):
             sid = sub.student.id
-            graded_dir = root / "autograded" / sid / assignment
+            graded_dir = settings.autograded(sid)
             per_nb, per_cell = {}, {}
             for nb in sub.notebooks:
                 per_nb[nb.name] = nb.score
@@ -90,10 +90,11 @@ def collect(root, assignment=ASSIGNMENT, flag_below=FLAG_BELOW):
     times = sorted((s["seconds"], s["id"]) for s in graded if s["seconds"] is not None)
     return {
         "assignment": assignment, "root": str(root), "notebooks": notebooks,
+        "gradebook": make_url(settings.db_url).render_as_string(hide_password=True),
         "max_total": sum(m for _, m in notebooks), "students": students, "graded": graded,
         "items": items, "flag_below": flag_below,
-        "ungraded": sorted((sid, nb, reason) for (sid, nb), reason in ungraded.items()),
-        "repaired": sorted((sid, nb, "; ".join(ps)) for (sid, nb), ps in feedback.repairs(root, assignment).items()),
+        "ungraded": sorted((sid, nb, reason) for (sid, nb), reason in not_graded.items()),
+        "repaired": sorted((sid, nb, "; ".join(ps)) for (sid, nb), ps in repairs(settings).items()),
         "times": times,
         "median_seconds": statistics.median(t for t, _ in times) if times else None,
         "slowest": times[-1] if times else None,
@@ -190,7 +191,7 @@ def render(data, pics):
     h = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(data['assignment'])} grading report"
          f"</title><style>{_STYLE}</style></head><body>",
          f"<h1>Grading report: {e(data['assignment'])}</h1>",
-         f"<p class='note'>From {e(data['root'])}/gradebook.db, written {datetime.now():%Y-%m-%d %H:%M}.</p>",
+         f"<p class='note'>From the gradebook {e(data['gradebook'])}, written {datetime.now():%Y-%m-%d %H:%M}.</p>",
          "<h2>Summary</h2><table>",
          f"<tr><th>submissions in the gradebook</th><td class='num' id='n-submissions'>{len(students)}</td></tr>",
          f"<tr><th>graded</th><td class='num' id='n-graded'>{len(graded)}</td></tr>",
@@ -253,7 +254,7 @@ def render(data, pics):
 
     h.append("<h2>Repaired before grading</h2>")
     if data["repaired"]:
-        h.append("<p class='note'>course/repair.py rebuilt these notebooks (repairs.jsonl); "
+        h.append("<p class='note'>course.protection.repair rebuilt these notebooks (repairs.jsonl); "
                  "the student's feedback page says what was repaired.</p>")
         h.append("<table><tr><th>student</th><th>notebook</th><th>what was repaired</th></tr>")
         for sid, nb, what in data["repaired"]:
@@ -278,24 +279,28 @@ def render(data, pics):
     return "\n".join(h)
 
 
-def write(root, out=None, assignment=ASSIGNMENT, flag_below=FLAG_BELOW):
-    data = collect(root, assignment, flag_below)
-    out = Path(out) if out else Path(root) / f"{assignment}_report.html"
+def write(settings, out=None, flag_below=FLAG_BELOW):
+    data = collect(settings, flag_below)
+    out = Path(out) if out else settings.root / f"{settings.assignment}_report.html"
     out.write_text(render(data, pictures(data)))
     return out, data
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m course.report", description=__doc__.splitlines()[0])
-    parser.add_argument("--root", default=str(Path(__file__).resolve().parent.parent), help="course folder")
-    parser.add_argument("--out", default=None, help="output file (default: ROOT/hw4_report.html)")
+    parser = argparse.ArgumentParser(prog="python -m course.reports", description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default=".", help="course folder (default: the current directory)")
+    parser.add_argument("--db-url", default=None, help="gradebook URL (default: the course's CourseDirectory.db_url)")
+    parser.add_argument("--out", default=None, help="output file (default: ROOT/ASSIGNMENT_report.html)")
     parser.add_argument("--flag-below", type=float, default=FLAG_BELOW,
                         help="flag test cells passed by fewer than this share (default 0.2)")
     args = parser.parse_args(argv)
-    if not (Path(args.root) / "gradebook.db").exists():
-        print(f"no gradebook in {args.root}: run ./run grade (or nbgrader autograde) first", file=sys.stderr)
+    settings = course_settings.load(args.root)
+    if args.db_url:
+        settings = dataclasses.replace(settings, db_url=args.db_url)
+    if not gradebook.exists(settings):
+        print(f"no gradebook at {settings.db_url}: run ./run grade (or nbgrader autograde) first", file=sys.stderr)
         return 1
-    out, data = write(args.root, args.out, flag_below=args.flag_below)
+    out, data = write(settings, args.out, flag_below=args.flag_below)
     print(f"{len(data['graded'])} of {len(data['students'])} submissions graded; "
           f"{sum(it['flagged'] for it in data['items'])} of {len(data['items'])} test cells flagged; "
           f"{len(data['ungraded'])} notebook(s) could not be graded")
@@ -304,7 +309,3 @@ def main(argv=None):
               f"slowest {data['slowest'][0]:.1f} s ({data['slowest'][1]})")
     print(f"report: {out}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -26,11 +26,13 @@ from pathlib import Path
 import nbformat
 from nbconvert.exporters import NotebookExporter
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import ClearSolutions
 
-from . import notebooks
+from ..notebooks import nbgrader_meta, without_hidden_tests
 
-CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
-TEXT_STUB = "YOUR ANSWER HERE"
+# nbgrader's defaults; the exporter passes the course's own (c.ClearSolutions.code_stub / text_stub).
+CODE_STUB = ClearSolutions().code_stub["python"]
+TEXT_STUB = ClearSolutions().text_stub
 
 
 def record(root, student, notebook, problem, log=None):
@@ -56,21 +58,10 @@ def _grade_id(cell):
 
 def _visible(text):
     """A test cell's text without its hidden-test region, as the student saw it."""
-    return "\n".join(line.rstrip() for line in _strip_hidden(text)).strip()
+    return "\n".join(line.rstrip() for line in without_hidden_tests(text)).strip()
 
 
-def _strip_hidden(text):
-    inside = False
-    for line in text.splitlines():
-        if notebooks.BEGIN_HIDDEN in line:
-            inside = True
-        elif notebooks.END_HIDDEN in line:
-            inside = False
-        elif not inside:
-            yield line
-
-
-def rebuild(source_nb, student_cells):
+def rebuild(source_nb, student_cells, code_stub=CODE_STUB, text_stub=TEXT_STUB):
     """(notebook to grade, list of repairs) from the source notebook and the student's raw cells.
 
     ``student_cells`` is None when the submission could not be read at all.
@@ -117,13 +108,13 @@ def rebuild(source_nb, student_cells):
     for src in source_nb.cells:
         cell = nbformat.from_dict(json.loads(json.dumps(src)))
         gid = _grade_id(src)
-        meta = notebooks.nbgrader_meta(src)
+        meta = nbgrader_meta(src)
         theirs = by_id.get(gid)
         if meta.get("solution"):
             if theirs is not None and theirs.get("cell_type") == src.cell_type:
                 cell.source = _source_text(theirs)
             else:
-                cell.source = CODE_STUB if src.cell_type == "code" else TEXT_STUB
+                cell.source = code_stub if src.cell_type == "code" else text_stub
                 if theirs is not None:
                     repairs.append(f"answer cell {gid} had its type changed; it was graded as unanswered")
         elif theirs is not None and meta.get("grade") and src.cell_type == "code":
@@ -172,7 +163,8 @@ class RepairingExporter(NotebookExporter):
                 cells, problems = None, ["the notebook has no list of cells"]
         except ValueError as exc:
             problems.append(f"the notebook is not valid JSON ({exc}); it was graded as unanswered")
-        nb, repairs = rebuild(source_nb, cells)
+        stubs = ClearSolutions(config=self.config)
+        nb, repairs = rebuild(source_nb, cells, stubs.code_stub.get("python", CODE_STUB), stubs.text_stub)
         student = resources.get("nbgrader", {}).get("student") or Path(filename).parent.parent.name
         is_submission = Path(filename).resolve().is_relative_to(Path(coursedir.submitted_directory).resolve()) \
             if os.path.isabs(coursedir.submitted_directory) else "submitted" in Path(filename).parts
@@ -201,7 +193,7 @@ def find_renamed_notebooks(assignment=None, student=None, notebooks=None):
         if name in present:
             continue
         answer_ids = {_grade_id(c) for c in nbformat.read(str(src_path), as_version=4).cells
-                      if notebooks_solution(c)}
+                      if nbgrader_meta(c).get("solution")}
         for stranger in strangers:
             try:
                 ids = {_grade_id(c) for c in json.loads(stranger.read_text()).get("cells", [])}
@@ -214,7 +206,3 @@ def find_renamed_notebooks(assignment=None, student=None, notebooks=None):
                 record(str(course_root), folder.parent.name, name,
                        f"the notebook was submitted as {stranger.name!r}; it was graded as {name}.ipynb")
                 break
-
-
-def notebooks_solution(cell):
-    return bool(notebooks.nbgrader_meta(cell).get("solution"))

@@ -10,7 +10,7 @@
   environment without nbgrader's variables, and a scratch working folder that
   holds only the assignment's own helper files.
 * A second, trusted kernel runs the provided cells and the test cells, with
-  the student's answers brought in as proxies and plain data (course/bridge.py).
+  the student's answers brought in as proxies and plain data (bridge.py).
   Test cells never run next to student code, so patching numpy, IPython's
   hooks or the check helpers changes nothing that grades.
 * Every student cell has nbgrader's time limit, the notebook a time budget and
@@ -22,12 +22,10 @@
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
@@ -36,76 +34,8 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, Unicode
 
-from . import ROOT, notebooks, submissions
-
-LAUNCHER = (
-    "import os, resource, sys\n"
-    "os.environ.pop('JPY_PARENT_PID', None)  # in the sandbox the parent is invisible: bwrap watches it\n"
-    "limit = {limit}\n"
-    "resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
-    "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
-    "from ipykernel.kernelapp import launch_new_instance\n"
-    "launch_new_instance()\n"
-)
-
-
-class SandboxedKernelManager(AsyncKernelManager):
-    """Starts the student's kernel with a memory limit, a clean environment and, if it can, in bubblewrap."""
-
-    memory_limit_mb = Integer(3072, help="Address-space limit of the student's kernel, in MiB.").tag(config=True)
-    sandbox = Unicode("auto", help="'bwrap' (required), 'auto' (bwrap if installed) or 'none'.").tag(config=True)
-    workdir = Unicode("", help="The kernel's working folder (set by TrustedExecute).")
-
-    def _bwrap(self, connection_file):
-        exe = shutil.which("bwrap")
-        if self.sandbox == "none" or (self.sandbox == "auto" and not exe):
-            return []
-        if not exe:
-            raise RuntimeError("SandboxedKernelManager.sandbox='bwrap' but bubblewrap is not installed")
-        args = [exe, "--die-with-parent", "--new-session", "--unshare-user", "--uid", "65534", "--gid", "65534",
-                "--cap-drop", "ALL", "--unshare-pid", "--unshare-ipc",
-                "--unshare-uts", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-                "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
-        for top in ("/bin", "/lib", "/lib64", "/lib32", "/sbin"):
-            if os.path.islink(top):
-                args += ["--symlink", os.readlink(top), top]
-            elif os.path.isdir(top):
-                args += ["--ro-bind", top, top]
-        for prefix in {sys.base_prefix, sys.prefix}:  # the interpreter and the course's packages
-            args += ["--ro-bind", prefix, prefix]
-        args += ["--bind", self.workdir, self.workdir, "--ro-bind", connection_file, connection_file,
-                 "--chdir", self.workdir]
-        return args + ["--"]
-
-    async def _async_interrupt_kernel(self):
-        """Interrupt by message: a signal would reach bubblewrap, not the kernel in its own session."""
-        if self.has_kernel:
-            self._connect_control_socket()
-            self.session.send(self._control_socket, self.session.msg("interrupt_request", content={}))
-        else:
-            await super()._async_interrupt_kernel()
-
-    interrupt_kernel = _async_interrupt_kernel
-
-    async def _async_pre_start_kernel(self, **kw):
-        cmd, kw = await super()._async_pre_start_kernel(**kw)
-        limit = self.memory_limit_mb * 2**20
-        if len(cmd) > 2 and cmd[1:3] == ["-m", "ipykernel_launcher"]:
-            cmd = [cmd[0], "-c", LAUNCHER.format(limit=limit)] + cmd[3:]
-        cmd = self._bwrap(self.connection_file) + cmd
-        kw["cwd"] = self.workdir or kw.get("cwd")
-        kw["env"] = {  # nothing from the grader's environment: no NBGRADER_*, no secrets
-            "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
-            "HOME": self.workdir, "TMPDIR": "/tmp" if self._bwrap(self.connection_file) else self.workdir,
-            "MPLCONFIGDIR": os.path.join(self.workdir, ".matplotlib"), "LANG": "C.UTF-8",
-            "PYTHONNOUSERSITE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-        }
-        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine settings numpy needs here
-            if key in os.environ:
-                kw["env"][key] = os.environ[key]
-        return cmd, kw
-
+from .. import notebooks, settings
+from .sandbox import SandboxedKernelManager
 
 def _role(cell):
     meta = notebooks.nbgrader_meta(cell)
@@ -149,14 +79,14 @@ class TrustedExecute(Execute):
     def _source_files(self, resources):
         """The assignment's own non-notebook files, from the source folder (never the student's)."""
         coursedir = CourseDirectory(config=self.config)
-        assignment = resources.get("nbgrader", {}).get("assignment", "hw4")
+        assignment = resources.get("nbgrader", {}).get("assignment") or settings.current().assignment
         source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
         return source, [p for p in source.iterdir() if p.is_file() and p.suffix != ".ipynb"]
 
     def _answer_names(self, source_dir, notebook_name):
         path = source_dir / f"{notebook_name}.ipynb"
         names = []
-        for kind, text, cell_names in submissions.answer_cells(notebooks.read(path)).values():
+        for kind, text, cell_names in notebooks.answer_cells(notebooks.read(path)).values():
             names += cell_names
         return names
 
@@ -203,13 +133,13 @@ class TrustedExecute(Execute):
                                  allow_errors=True, interrupt_on_timeout=True,
                                  error_on_timeout=self.error_on_timeout,
                                  resources={"metadata": {"path": str(trusted_dir)}})
-        env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "MPLBACKEND": "Agg"}
         env = {k: v for k, v in env.items() if not k.startswith("NBGRADER")}
         with self.setup_kernel(), trusted.setup_kernel(env=env):
             info = self.wait_for_reply(self.kc.kernel_info())
             self.nb.metadata["language_info"] = info["content"]["language_info"]
             setup = new_code_cell(
-                "import course.bridge as __hw4_bridge\n"
+                "import course.protection.bridge as __hw4_bridge\n"
                 f"__hw4_kernel = __hw4_bridge.StudentKernel({self.km.connection_file!r}, "
                 f"{self.call_timeout!r}, {self.notebook_budget!r})")
             trusted.execute_cell(setup, 0, store_history=False)

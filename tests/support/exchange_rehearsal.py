@@ -1,20 +1,16 @@
-"""Handing hw4 out and collecting it: nbgrader's exchange on a shared file system, or an LMS's zip.
+"""Rehearsal of nbgrader's exchange round trip with throwaway Unix users (test support, needs root).
 
-Command line (``python -m course.exchange COMMAND``):
+In a scratch folder: release, fetch, submit (twice, late), collect, autograde, feedback,
+release_feedback, fetch_feedback, every step one of nbgrader's own commands run as the user who
+would type it: the instructor is the user running this (root), each student a separate Unix user
+with a private home who runs ``nbgrader`` with nothing but the config the hub admin would give
+them.  It prints every step's time, the grades and what a student could and could not reach.
 
-student-config   print the nbgrader_config.py that students' servers need (exchange root, course id),
-                 read from the course's nbgrader_config.py: the hub admin puts it in /etc/jupyter/
-check [ROOT]     check that the course's folders in the exchange have the permissions nbgrader sets
-                 (students can drop submissions but not list them, read the release, not change it)
-round-trip       rehearse the whole round trip as root, with throwaway Unix users as students, in a
-                 scratch folder: release, fetch, submit (twice, late), collect, autograde, feedback,
-                 release_feedback, fetch_feedback; print every step's time, the grades and what a
-                 student could and could not reach.  Nothing of the repository is touched.
+    cd tests && python -m support.exchange_rehearsal round-trip [--all] [--keep]
 
-Every step is one of nbgrader's own commands, run as the user who would type it.  The instructor is
-the user running this (root when rehearsing); each student is a separate Unix user with a private
-home, who runs ``nbgrader`` with nothing but the config the hub admin would give them.
+Used by tests/test_exchange.py; nothing of the repository is touched.
 """
+
 import argparse
 import datetime
 import json
@@ -33,19 +29,14 @@ from pathlib import Path
 
 from traitlets.config.loader import PyFileConfigLoader
 
-from . import ASSIGNMENT, EXAMPLES, ROOT, pipeline, submissions
+from course import EXAMPLES, ROOT, pipeline, settings as course_settings
+from course.authoring import submissions
+from course.exchange.operations import check_exchange, student_config
+from course.notebooks import notebook_names
+
+ASSIGNMENT = course_settings.load(ROOT).assignment
 
 CONFIG = ROOT / "nbgrader_config.py"
-# The modes nbgrader gives the exchange (nbgrader/exchange/default/release_assignment.py, ...):
-EXPECTED_MODES = {
-    ".": 0o777,           # the exchange root: everyone may create their course's folder
-    "{course}": 0o755,
-    "{course}/outbound": 0o755,
-    "{course}/outbound/{assignment}": 0o755,
-    "{course}/inbound": 0o2733,  # write and enter, never list: a student cannot find others' work
-    "{course}/feedback": 0o711,  # enter, never list: feedback files are named by a secret hash
-}
-
 
 # ---------------------------------------------------------------------------------------------
 # the course's settings
@@ -65,55 +56,16 @@ def settings(config=CONFIG):
     }
 
 
-def student_config(exchange_root, course_id):
-    """The nbgrader_config.py a student's server needs: where the exchange is, which course."""
-    return (
-        "# nbgrader settings for students of the course (put in /etc/jupyter/nbgrader_config.py)\n"
-        "c = get_config()  # noqa: F821\n"
-        f"c.Exchange.root = {str(exchange_root)!r}\n"
-        f"c.CourseDirectory.course_id = {course_id!r}\n"
-    )
-
-
-def check_exchange(exchange_root, course_id, assignment=ASSIGNMENT):
-    """Problems with the exchange's permissions: list of strings, empty when all is as nbgrader sets."""
-    problems = []
-    for rel, want in EXPECTED_MODES.items():
-        path = Path(exchange_root) / rel.format(course=course_id, assignment=assignment)
-        if not path.exists():
-            if rel.endswith("feedback"):
-                continue  # made by the first `nbgrader release_feedback`
-            problems.append(f"{path}: missing (run nbgrader release_assignment {assignment})")
-            continue
-        got = stat.S_IMODE(path.stat().st_mode)
-        if got != want:
-            problems.append(f"{path}: mode {got:o}, nbgrader sets {want:o}")
-    released = Path(exchange_root) / course_id / "outbound" / assignment
-    for f in released.rglob("*") if released.is_dir() else []:
-        if f.is_file() and stat.S_IMODE(f.stat().st_mode) & 0o022:
-            problems.append(f"{f}: writable by others than its owner")
-    return problems
-
-
 # ---------------------------------------------------------------------------------------------
 # a scratch course and throwaway students
 
 
 def scratch_course(folder, names, exchange_root, config=CONFIG):
-    """A course folder with the notebooks ``names`` of source/hw4 and the course's config.
-
-    The config is the repository's, with the exchange root pointed at ``exchange_root``; the
-    folder is private to the instructor (0700), as the README asks on a shared hub.
-    """
+    """A course folder with the notebooks ``names`` and the course's config, its exchange root
+    pointed at ``exchange_root``; private to the instructor (0700), as the README asks on a hub."""
     folder = Path(folder)
-    (folder / "source" / ASSIGNMENT).mkdir(parents=True)
-    for extra in (ROOT / "source" / ASSIGNMENT).glob("*.py"):
-        shutil.copy(extra, folder / "source" / ASSIGNMENT)
-    for name in names:
-        shutil.copy(ROOT / "source" / ASSIGNMENT / f"{name}.ipynb", folder / "source" / ASSIGNMENT)
-    text = Path(config).read_text()
-    text += f"\n# scratch course: its own exchange\nc.Exchange.root = {str(exchange_root)!r}\n"
-    (folder / "nbgrader_config.py").write_text(text)
+    pipeline.scratch_course(folder, names, [f"c.Exchange.root = {str(exchange_root)!r}"],
+                            course=Path(config).parent)
     folder.chmod(0o700)
     return folder
 
@@ -247,7 +199,7 @@ def pick_notebooks(examples=EXAMPLES):
 
 
 def submissions_names():
-    return sorted(p.stem for p in (ROOT / "source" / ASSIGNMENT).glob("*.ipynb"))
+    return notebook_names(course_settings.load(ROOT).source)
 
 
 def utc_now():
@@ -328,7 +280,7 @@ def round_trip(workdir, names=None, examples=EXAMPLES, config=CONFIG, log=print)
             "generate_assignment", ASSIGNMENT, "--force"))
         step(f"instructor: nbgrader release_assignment {ASSIGNMENT}", lambda: instructor(
             "release_assignment", ASSIGNMENT))
-        trip.exchange_problems = check_exchange(trip.exchange, trip.course_id)
+        trip.exchange_problems = check_exchange(trip.exchange, trip.course_id, ASSIGNMENT)
 
         def hand_in(student, kind):
             folder = Path(ASSIGNMENT)
@@ -392,7 +344,7 @@ def round_trip(workdir, names=None, examples=EXAMPLES, config=CONFIG, log=print)
         feedback_dir = trip.exchange / trip.course_id / "feedback"
         trip.modes["feedback dir"] = stat.S_IMODE(feedback_dir.stat().st_mode)
         trip.access.update(probe(nosy, list_feedback=("list", feedback_dir)))
-        trip.exchange_problems += check_exchange(trip.exchange, trip.course_id)
+        trip.exchange_problems += check_exchange(trip.exchange, trip.course_id, ASSIGNMENT)
 
         for role, student in trip.students.items():
             step(f"{student.login}: nbgrader fetch_feedback {ASSIGNMENT}",
@@ -418,7 +370,7 @@ def gradebook_summary(course):
     """login -> timestamp, seconds late, penalty, score, max score, autograded score per notebook."""
     from nbgrader.api import Gradebook
     out = {}
-    with Gradebook(pipeline.db_url(course)) as gb:
+    with Gradebook(course_settings.load(course).db_url) as gb:
         for sub in gb.assignment_submissions(ASSIGNMENT):
             out[sub.student.id] = {
                 "timestamp": sub.timestamp,
@@ -458,28 +410,13 @@ def report(trip):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m course.exchange", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("student-config", help="print the students' nbgrader_config.py")
-    check = sub.add_parser("check", help="check the exchange's permissions")
-    check.add_argument("root", nargs="?", help="exchange root (default: the config's)")
-    trip = sub.add_parser("round-trip", help="rehearse the round trip with throwaway users (root)")
-    trip.add_argument("--notebooks", nargs="*", help="notebook names (default: one with a mistakes example)")
-    trip.add_argument("--all", action="store_true", help="all four notebooks")
-    trip.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser = argparse.ArgumentParser(prog="python -m support.exchange_rehearsal", description=__doc__.splitlines()[0])
+    parser.add_argument("--notebooks", nargs="*", help="notebook names (default: one with a mistakes example)")
+    parser.add_argument("--all", action="store_true", help="all four notebooks")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args(argv)
-    conf = settings()
-    if args.command == "student-config":
-        print(student_config(conf["exchange_root"], conf["course_id"]), end="")
-        return 0
-    if args.command == "check":
-        problems = check_exchange(args.root or conf["exchange_root"], conf["course_id"])
-        for p in problems:
-            print(p)
-        print("OK" if not problems else f"{len(problems)} problem(s)")
-        return 1 if problems else 0
     if not can_make_users():
-        print("round-trip needs root (it creates throwaway Unix users)", file=sys.stderr)
+        print("the rehearsal needs root (it creates throwaway Unix users)", file=sys.stderr)
         return 2
     folder = Path(tempfile.mkdtemp(prefix="hw4_exchange_"))
     try:

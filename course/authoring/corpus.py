@@ -16,7 +16,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import ASSIGNMENT, ROOT, SOURCE, notebooks, parallel_grading, pipeline, submissions
+from .. import ROOT, gradebook, notebooks, pipeline
+from ..parallel import grade_class
+from . import submissions
 
 CORPUS = ROOT / "corpus"
 
@@ -80,24 +82,20 @@ def cases(notebook_names=None):
 def grade(selected, workdir=None):
     """Grade the cases with nbgrader autograde in a scratch course; fill in their cells."""
     scratch = Path(workdir or tempfile.mkdtemp(prefix="corpus_"))
-    (scratch / "source" / ASSIGNMENT).mkdir(parents=True, exist_ok=True)
-    for name in {case.notebook for case in selected}:  # only the notebooks the cases touch
-        shutil.copy(SOURCE / f"{name}.ipynb", scratch / "source" / ASSIGNMENT)
-    for helper in SOURCE.glob("*.py"):
-        shutil.copy(helper, scratch / "source" / ASSIGNMENT)
-    shutil.copy(ROOT / "nbgrader_config.py", scratch)
+    # only the notebooks the cases touch
+    settings = pipeline.scratch_course(scratch, names={case.notebook for case in selected})
     pipeline.generate(scratch)
-    release = scratch / "release" / ASSIGNMENT
+    release, source = settings.release, settings.source
     for case in selected:
         base = submissions.BLANK if case.kind == "correct" else submissions.REFERENCE
         nb = submissions.build(notebooks.read(release / f"{case.notebook}.ipynb"),
-                               notebooks.read(SOURCE / f"{case.notebook}.ipynb"),
+                               notebooks.read(source / f"{case.notebook}.ipynb"),
                                case.path.read_text(), base)
         pipeline.submit(scratch, case.student, {case.notebook: nb})
-    # nbgrader's own autograde, one worker per core (course/parallel_grading.py); a submission that
-    # fails to grade is a verdict ("not graded"), not a crash
-    parallel_grading.grade_class(scratch, students=["corpus_*"], force=True, quiet=True)
-    scores = pipeline.scores(scratch)
+    # nbgrader's own autograde in parallel (course.parallel); a submission that fails to grade is
+    # a verdict ("not graded"), not a crash
+    grade_class.grade_class(scratch, students=["corpus_*"], force=True, quiet=True)
+    scores = gradebook.scores(settings)
     for case in selected:
         cells = scores.get(case.student, {}).get(case.notebook, {})
         case.cells = {g: (s, m) for g, (s, m, is_auto) in cells.items() if is_auto}

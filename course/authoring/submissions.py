@@ -14,51 +14,12 @@ left them blank) or the reference solution (a student whose only mistake is
 the code in the file).  Written answers keep the release's stub, except in the
 reference submission, which carries the model answers.
 """
-import ast
 import copy
 
-from . import notebooks
+from .. import notebooks
+from ..notebooks import answer_cells, definitions
 
 BLANK, REFERENCE = "release", "reference"
-
-
-def _definitions(code):
-    """name -> source text of every top-level def/class/assignment; and the import lines."""
-    tree = ast.parse(code)
-    lines = code.splitlines()
-    defs, imports = {}, []
-    for node in tree.body:
-        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-        text = "\n".join(lines[start - 1:node.end_lineno])
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            imports.append(text)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            defs[node.name] = text
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    defs[target.id] = text
-    return defs, imports
-
-
-def _without_markers(source):
-    keep = [line for line in source.splitlines()
-            if notebooks.BEGIN_SOLUTION not in line and notebooks.END_SOLUTION not in line]
-    return "\n".join(keep)
-
-
-def answer_cells(source_nb):
-    """grade_id -> (cell_type, reference text without markers, names it defines)."""
-    cells = {}
-    for cell in source_nb.cells:
-        meta = notebooks.nbgrader_meta(cell)
-        if not meta.get("solution"):
-            continue
-        text = _without_markers(cell.source)
-        names = list(_definitions(text)[0]) if cell.cell_type == "code" else []
-        cells[meta["grade_id"]] = (cell.cell_type, text, names)
-    return cells
 
 
 def reference_code(source_nb):
@@ -73,7 +34,7 @@ def build(release_nb, source_nb, code=None, base=BLANK):
     ``code`` is a student's Python file for this notebook (None: nothing
     answered); ``base`` says what fills the names it does not define.
     """
-    student_defs, student_imports = _definitions(code or "")
+    student_defs, student_imports = definitions(code or "")
     answers = answer_cells(source_nb)
     answer_names = {name for _, _, names in answers.values() for name in names}
     # the student's own helpers (functions, constants) go with their first filled answer cell
@@ -92,9 +53,9 @@ def build(release_nb, source_nb, code=None, base=BLANK):
             continue
         if not any(name in student_defs for name in names) and base == BLANK:
             continue  # nothing answered in this cell: keep the stub as released
-        ref_defs, ref_imports = _definitions(reference)
+        ref_defs, ref_imports = definitions(reference)
         # an unanswered function keeps its released stub (signature, docstring, raise)
-        fallback = ref_defs if base == REFERENCE else _definitions(cell.source)[0]
+        fallback = ref_defs if base == REFERENCE else definitions(cell.source)[0]
         parts = [student_defs.get(name, fallback.get(name)) for name in names]
         parts = [part for part in parts if part]
         header = student_imports + (ref_imports if base == REFERENCE else [])
@@ -110,14 +71,24 @@ def reference_namespace(source_path):
     For benchmarks and tests outside the notebooks, which need the reference
     functions without executing the whole notebook.
     """
+    import importlib.util
     import sys
     from pathlib import Path
 
     source_path = Path(source_path)
-    sys.path.insert(0, str(source_path.parent))  # the answer cells may import hw4_checks
+    # the answer cells may import the assignment's helper modules (hw4_checks): load them from the
+    # source folder by file, for the time of the run, without touching sys.path
+    helpers = {}
+    for path in source_path.parent.glob("*.py"):
+        if path.stem not in sys.modules:
+            spec = importlib.util.spec_from_file_location(path.stem, path)
+            helpers[path.stem] = importlib.util.module_from_spec(spec)
+            sys.modules[path.stem] = helpers[path.stem]
+            spec.loader.exec_module(helpers[path.stem])
     try:
         namespace = {"__name__": f"reference_{source_path.stem}"}
         exec(compile(reference_code(notebooks.read(source_path)), str(source_path), "exec"), namespace)
     finally:
-        sys.path.remove(str(source_path.parent))
+        for name in helpers:
+            sys.modules.pop(name, None)
     return namespace

@@ -1,0 +1,13 @@
+"""Grading a hostile submission: the walls between student code and everything that grades it.
+
+    sandbox          SandboxedKernelManager: the student's kernel in bubblewrap, with limits and a
+                     clean environment
+    trusted_execute  TrustedExecute (replaces nbgrader's Execute): student cells in the sandboxed
+                     kernel, provided and test cells in a trusted kernel of their own
+    bridge           the trusted kernel's side: student answers as proxies that call across the wall
+    plaindata        the only thing that crosses the wall: plain data, never a pickle
+    repair           RepairingExporter: every submitted notebook rebuilt from the source notebook
+
+All are loaded by nbgrader_config.py, so the plain ``nbgrader autograde`` has them.
+May import: course.settings, course.notebooks (plaindata: the standard library and numpy only).
+"""
