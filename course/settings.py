@@ -70,7 +70,7 @@ def read_config(root):
 def from_config(config, root=None):
     """Settings from a traitlets Config; ``root`` is used when the config names none."""
     from nbgrader.coursedir import CourseDirectory
-    from nbgrader.exchange.abc import Exchange
+    from nbgrader.exchange.default.exchange import Exchange
 
     config = Config(config)
     if root is not None and "root" not in config.CourseDirectory:

@@ -10,6 +10,7 @@ package), so the module depends on nothing but the standard library and numpy.
 """
 import base64
 import json
+import math
 
 import numpy as np
 
@@ -48,10 +49,18 @@ def _enc(value, depth):
 
 
 def decode(text):
-    """JSON text -> value; ValueError for anything malformed."""
-    if not isinstance(text, str) or len(text) > MAX_BYTES:
-        raise ValueError("the answer is not plain data or is too large")
-    return _dec(json.loads(text), 0)
+    """JSON text -> value; ValueError, saying what was wrong, for anything malformed."""
+    if not isinstance(text, str):
+        raise ValueError(f"the answer is not plain data (a {type(text).__name__}, not text)")
+    if len(text) > MAX_BYTES:
+        raise ValueError(f"the answer is too large ({len(text)} bytes; at most {MAX_BYTES})")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the answer is not valid JSON ({exc.msg} at position {exc.pos})") from None
+    except RecursionError:
+        raise ValueError("data nested too deeply") from None
+    return _dec(obj, 0)
 
 
 def _dec(obj, depth):
@@ -65,18 +74,29 @@ def _dec(obj, depth):
         return [_dec(v, depth + 1) for v in obj]
     if isinstance(obj, dict):
         if set(obj) == {"__float__"}:
-            return float(obj["__float__"])
+            try:
+                return float(str(obj["__float__"]))
+            except ValueError:
+                raise ValueError(f"a float that is not a number: {str(obj['__float__'])[:40]!r}") from None
         if set(obj) == {"__tuple__"}:
             return tuple(_dec(v, depth + 1) for v in obj["__tuple__"])
         if set(obj) == {"__dict__"}:
             return {str(k): _dec(v, depth + 1) for k, v in obj["__dict__"].items()}
         if set(obj) == {"__nd__", "dtype", "shape", "scalar"}:
-            dtype = np.dtype(str(obj["dtype"]))
-            shape = tuple(int(n) for n in obj["shape"])
+            try:
+                dtype = np.dtype(str(obj["dtype"]))
+            except TypeError:
+                raise ValueError(f"unknown array dtype {str(obj['dtype'])[:40]!r}") from None
+            if not isinstance(obj["shape"], list) or not all(type(n) is int for n in obj["shape"]):
+                raise ValueError("an array shape must be a list of integers")
+            shape = tuple(obj["shape"])
             if dtype.kind not in _KINDS or any(n < 0 for n in shape):
-                raise ValueError(f"refused array of dtype {dtype}")
-            raw = base64.b64decode(obj["__nd__"], validate=True)
-            if len(raw) != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
+                raise ValueError(f"refused array of dtype {dtype} and shape {shape}")
+            try:
+                raw = base64.b64decode(str(obj["__nd__"]), validate=True)
+            except ValueError:
+                raise ValueError("array data is not base64") from None
+            if len(raw) != dtype.itemsize * math.prod(shape):  # exact: Python integers do not overflow
                 raise ValueError("array data does not match its shape")
             arr = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
             return arr[()] if obj["scalar"] else arr
