@@ -4,8 +4,12 @@
 notebook from the instructor's source notebook: the student's answer cells are
 carried over by grade_id (the first copy of each; its metadata replaced by the
 source's), the cells a student added are kept where they stood, and everything
-else - test cells, provided cells, nbgrader metadata, schema versions, cell
-ids - comes from the source.  A notebook that is not valid JSON is graded as an
+else - test cells, provided cells, the handout's text, nbgrader metadata, schema
+versions, cell ids - comes from the source, once each.  A student's cell is a
+source cell when it has that cell's grade_id, or, for the cells without one (the
+handout's markdown, provided code), that cell's id or exact text
+(``match_cells``); only the other cells are the student's additions, so the
+handout is never repeated in what is graded and what the student reads back.  A notebook that is not valid JSON is graded as an
 unanswered one.  So a deleted, duplicated, reordered or edited test cell, a
 changed point value or a bad schema_version can neither stop the grading run
 nor earn a point.
@@ -61,55 +65,111 @@ def _visible(text):
     return "\n".join(line.rstrip() for line in without_hidden_tests(text)).strip()
 
 
-def rebuild(source_nb, student_cells, code_stub=CODE_STUB, text_stub=TEXT_STUB):
-    """(notebook to grade, list of repairs) from the source notebook and the student's raw cells.
+def _handout_label(index, cell):
+    """How a repair names a cell without grade_id: its place and first words, as the student saw it."""
+    words = " ".join(_source_text(cell).split())
+    return f"handout cell {index + 1} ({words[:40] + ('...' if len(words) > 40 else '')!r})"
 
-    ``student_cells`` is None when the submission could not be read at all.
+
+def match_cells(source_nb, student_cells):
+    """(matches, repairs): which source cell each of the student's cells is, in the student's order.
+
+    ``matches`` lists ``(source index or None, student cell)`` for every usable student cell; None
+    means the student added the cell.  The rule, in this order:
+
+    1. a cell with a source cell's grade_id is that cell (its first copy; later copies are dropped);
+    2. a cell with the id (nbformat 4.5 ``id``) of a source cell without grade_id - a handout or
+       provided cell, whose ids the release keeps - is that cell (its first copy);
+    3. a cell whose type and text are those of a source cell without grade_id is that cell (a copy
+       of the handout, or a notebook saved without ids);
+    4. any other code or markdown cell was added by the student.
+
+    A cell matched by 2 or 3 is shown and run as the source has it: the handout is the source's.
     """
-    repairs = []
-    src_ids = [_grade_id(c) for c in source_nb.cells if _grade_id(c)]
-    by_id, extras, seen_order = {}, {None: []}, []
-    last = None
+    repairs, matches = [], []
+    by_grade_id, by_id, by_text = {}, {}, {}
+    for i, cell in enumerate(source_nb.cells):
+        gid = _grade_id(cell)
+        if gid:
+            by_grade_id[gid] = i
+        else:
+            if cell.get("id"):
+                by_id.setdefault(cell["id"], i)
+            by_text.setdefault((cell.cell_type, _source_text(cell).strip()), []).append(i)
+    taken = set()
     for cell in student_cells or []:
         if not isinstance(cell, dict):
             continue
         gid = _grade_id(cell)
-        if gid in src_ids and gid not in by_id:
-            by_id[gid] = cell
-            seen_order.append(gid)
-            last = gid
-            extras.setdefault(gid, [])
-        elif gid in src_ids:
-            repairs.append(f"a second copy of cell {gid} was ignored")
+        if gid in by_grade_id:
+            i = by_grade_id[gid]
+            if i in taken:
+                repairs.append(f"a second copy of cell {gid} was ignored")
+                continue
         else:
             if gid:
                 repairs.append(f"a cell with unknown grade_id {gid!r} was kept as an ordinary cell")
-            if cell.get("cell_type") in ("code", "markdown"):
-                extras.setdefault(last, []).append(cell)
+            text = _source_text(cell).strip()
+            same_text = by_text.get((cell.get("cell_type"), text), [])
+            i = by_id.get(cell.get("id"))
+            if i is not None and i not in taken:
+                if text != _source_text(source_nb.cells[i]).strip():
+                    repairs.append(f"{_handout_label(i, source_nb.cells[i])} was edited; the original was restored")
+            elif same_text:
+                i = next((j for j in same_text if j not in taken), None)
+                if i is None:
+                    continue  # one more copy of a handout cell: the source's copy is there already
+            else:
+                i = None
+                if cell.get("cell_type") not in ("code", "markdown"):
+                    continue
+        if i is not None:
+            taken.add(i)
+        matches.append((i, cell))
+    return matches, repairs
+
+
+def rebuild(source_nb, student_cells, code_stub=CODE_STUB, text_stub=TEXT_STUB):
+    """(notebook to grade, list of repairs) from the source notebook and the student's raw cells.
+
+    ``student_cells`` is None when the submission could not be read at all.  The notebook holds
+    every source cell once, in the source's order, and after each one the cells the student
+    added after it (``match_cells`` says which cells those are).
+    """
+    matches, repairs = match_cells(source_nb, student_cells)
+    theirs_at = {i: cell for i, cell in matches if i is not None}
+    added, anchor = {None: []}, None
+    for i, cell in matches:
+        if i is None:
+            added.setdefault(anchor, []).append(cell)
+        else:
+            anchor = i
     if student_cells is not None:
-        missing = [g for g in src_ids if g not in by_id]
+        src_ids = [g for g in (_grade_id(c) for c in source_nb.cells) if g]
+        present = {_grade_id(source_nb.cells[i]) for i in theirs_at}
+        missing = [g for g in src_ids if g not in present]
         if missing:
             repairs.append(f"cells deleted from the notebook were restored: {', '.join(missing)}")
-        if [g for g in src_ids if g in by_id] != seen_order:
+        seen_order = [_grade_id(source_nb.cells[i]) for i, _ in matches
+                      if i is not None and _grade_id(source_nb.cells[i])]
+        if [g for g in src_ids if g in present] != seen_order:
             repairs.append("cells were reordered; the original order was restored")
 
-    out, used_extras = [], set()
+    out = []
 
-    def add_extras(gid):
-        if gid in extras and gid not in used_extras:
-            used_extras.add(gid)
-            for cell in extras[gid]:
-                kind = cell.get("cell_type")
-                new = (nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell)(_source_text(cell))
-                new["id"] = f"student-cell-{len(out)}"  # deterministic: grading twice gives the same notebook
-                out.append(new)
+    def add_added(key):
+        for cell in added.get(key, []):
+            kind = cell.get("cell_type")
+            new = (nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell)(_source_text(cell))
+            new["id"] = f"student-cell-{len(out)}"  # deterministic: grading twice gives the same notebook
+            out.append(new)
 
-    add_extras(None)
-    for src in source_nb.cells:
+    add_added(None)
+    for index, src in enumerate(source_nb.cells):
         cell = nbformat.from_dict(json.loads(json.dumps(src)))
         gid = _grade_id(src)
         meta = nbgrader_meta(src)
-        theirs = by_id.get(gid)
+        theirs = theirs_at.get(index) if gid else None
         if meta.get("solution"):
             if theirs is not None and theirs.get("cell_type") == src.cell_type:
                 cell.source = _source_text(theirs)
@@ -130,10 +190,7 @@ def rebuild(source_nb, student_cells, code_stub=CODE_STUB, text_stub=TEXT_STUB):
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         out.append(cell)
-        if gid:
-            add_extras(gid)
-    for gid in list(extras):
-        add_extras(gid)
+        add_added(index)
     nb = nbformat.v4.new_notebook(metadata=json.loads(json.dumps(source_nb.metadata)))
     nb.cells = out
     return nb, repairs
