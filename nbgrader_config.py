@@ -30,10 +30,18 @@ c.Execute.kernel_name = "python3"
 c.Exchange.root = "/srv/nbgrader/exchange"
 # Homework IV's due date; `nbgrader db assignment add hw4` writes it into the gradebook.
 c.DbAssignmentAddApp.duedate = "2027-03-12 23:59:00 UTC"
-# Late policy: a notebook collected after the due date (plus any extension) scores zero ...
-c.LateSubmissionPlugin.penalty_method = "zero"
-# ... but collect takes a student's latest on-time submission when there is one, so a late resubmission voids nothing.
+# Late policy (course/late/, README "Late policy"): a late notebook loses a share of its score per started day late ...
+c.AssignLatePenalties.plugin_class = "course.late.penalty.PerDayPenalty"
+# ... this many percent of the notebook's score per started day (24 h) after the student's due date ...
+c.PerDayPenalty.percent_per_day = 10
+# ... and never more than this many percent, however late.
+c.PerDayPenalty.max_percent = 50
+# Per-student extensions (student_id,new_due_date,extra_days), edited by the instructor; honoured by collect, autograde, feedback.
+c.Extensions.path = "extensions.csv"
+# Collect takes a student's latest submission before their due date when there is one, so a late resubmission voids nothing ...
 c.ExchangeCollect.before_duedate = True
+# ... where "their due date" includes their extension from extensions.csv.
+c.ExchangeFactory.collect = "course.late.collect.ExtensionAwareCollect"
 # Without a shared file system, `nbgrader zip_collect hw4` reads LMS downloads named like Canvas's: lastfirst_[LATE_]userid_subid_NOTEBOOK[-N].ipynb
 c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_(?:LATE_)?\d+_\d+_(?P<file_id>[^/]+?)(?:-\d+)?\.ipynb$"
 
@@ -52,7 +60,8 @@ c.NbGrader.logfile = os.path.join(c.CourseDirectory.root, "nbgrader.log")
 c.Autograde.autograde_preprocessors = [
     "course.protection.trusted_execute.TrustedExecute", "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.SaveAutoGrades", "course.late.record.RecordExtension",
+    "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata"]
 # One call of a student's function from a test may take this long before it is stopped and fails as "took too long".
 c.TrustedExecute.call_timeout = 60

@@ -21,6 +21,7 @@ from traitlets import Bool, List
 from .. import settings as course_settings
 from ..notebooks import scan_regions
 from .diagnosis import repairs
+from ..late import notice as late_notice
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _WARNING = re.compile(r"(?:^|:\s)(\w*(?:Warning|Error)):\s*(.*)$")
@@ -186,7 +187,11 @@ class PlainFeedback(ClearHiddenTests):
             out.append('<div style="border:2px solid #ef6c00;padding:.5em 1em;margin:.5em 0">'
                        "<b>Your notebook had to be repaired before it could be graded:</b><ul>"
                        + "".join(f"<li>{html.escape(p)}</li>" for p in fixed) + "</ul></div>")
-        if info.get("late_penalty"):
+        lateness = late_notice.notice_html(course_settings.current(os.getcwd()), info.get("assignment"),
+                                           info.get("student"), info.get("late_penalty"), self.config)
+        if lateness:  # days late, the student's due date and extension, the penalty (course.late.notice)
+            out.append(lateness)
+        elif info.get("late_penalty"):
             out.append(f"<p>Late submission penalty: -{info['late_penalty']:g}</p>")
         out.append('<table class="table table-condensed" style="width:auto">'
                    "<tr><th>part</th><th>what it checks</th><th>points</th><th>result</th></tr>"
