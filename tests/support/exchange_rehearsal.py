@@ -12,6 +12,7 @@ Used by tests/test_exchange.py; nothing of the repository is touched.
 """
 
 import argparse
+import atexit
 import datetime
 import json
 import os
@@ -128,21 +129,71 @@ def remove_student(login):
     subprocess.run(["userdel", login], capture_output=True)
 
 
+def _open_to_all(path):
+    """Whether every folder from / down to ``path`` lets other users through (o+x)."""
+    path = Path(path).resolve()
+    return all(q.stat().st_mode & 0o001 for q in [path, *path.parents])
+
+
+_REACHABLE = {}
+
+
+def _unmount(public, targets):
+    for target in targets:
+        subprocess.run(["umount", "--lazy", target], capture_output=True)
+        try:
+            os.rmdir(target)     # never rmtree: a failed unmount must not delete the environment
+        except OSError:
+            pass
+    try:
+        os.rmdir(public)
+    except OSError:
+        pass
+
+
+def reachable_packages():
+    """This environment's site-packages folders as paths a throwaway student may read.
+
+    When the course lives in a private folder (a clone under a 0700 home or ``mktemp -d``), the
+    students cannot walk to its .venv: each site-packages folder is then bind-mounted (we are root)
+    under a world-readable scratch folder, once per process, and unmounted when the process ends.
+    The course folder itself stays private.
+    """
+    if "paths" not in _REACHABLE:
+        packages = site.getsitepackages()
+        if all(_open_to_all(p) for p in packages):
+            _REACHABLE["paths"] = packages
+        else:
+            public = Path(tempfile.mkdtemp(prefix="hw4_public_"))
+            public.chmod(0o755)
+            targets = []
+            atexit.register(_unmount, str(public), targets)
+            for i, folder in enumerate(packages):
+                target = public / f"site{i}"
+                target.mkdir()
+                subprocess.run(["mount", "--bind", folder, str(target)], check=True, capture_output=True)
+                targets.append(str(target))
+            _REACHABLE["paths"] = list(targets)
+    return _REACHABLE["paths"]
+
+
 def student_interpreter(student):
     """A Python that the student may run and that imports nbgrader: (argv prefix, extra env).
 
     This environment's own interpreter first; if the student cannot execute it (a pyenv under
-    root's private home, say), the system's python of the same version with this environment's
-    packages on PYTHONPATH.  Raises when neither works, saying why.
+    root's private home, or a course cloned into a private folder), the system's python of the
+    same version with this environment's packages on PYTHONPATH (``reachable_packages``).  Raises
+    when neither works, saying why.
     """
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    packages = os.pathsep.join(site.getsitepackages())
     tried = []
-    for argv, env in [([sys.executable], {}),
-                      ([f"/usr/bin/{version}"], {"PYTHONPATH": packages}),
-                      ([f"/usr/local/bin/{version}"], {"PYTHONPATH": packages})]:
+    candidates = [([sys.executable], lambda: {})] + [
+        ([f"{prefix}/{version}"], lambda: {"PYTHONPATH": os.pathsep.join(reachable_packages())})
+        for prefix in ("/usr/bin", "/usr/local/bin")]
+    for argv, env_of in candidates:
         if not os.path.exists(argv[0]):
             continue
+        env = env_of()
         try:
             probe = subprocess.run(argv + ["-c", "import nbgrader"], cwd=student.home, capture_output=True,
                                    text=True, user=student.login, group=student.login, extra_groups=[],
@@ -153,8 +204,7 @@ def student_interpreter(student):
         if probe.returncode == 0:
             return argv, env
         tried.append(f"{argv[0]}: {(probe.stderr.strip().splitlines() or ['?'])[-1]}")
-    raise RuntimeError(f"no Python that user {student.login} may run imports nbgrader "
-                       f"(is the course's folder readable by all?):\n  " + "\n  ".join(tried))
+    raise RuntimeError(f"no Python that user {student.login} may run imports nbgrader:\n  " + "\n  ".join(tried))
 
 
 PROBE = r"""
