@@ -52,6 +52,8 @@ c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades", "course.
 c.PlainFeedback.show_hidden_tests = False
 # A notebook that could not be graded (missing, broken, crashed) gets a feedback page that says so and why.
 c.GenerateFeedback.post_convert_hook = "course.feedback.ungraded_pages.ungraded_pages_hook"
+# Feedback pages readable offline (course/feedback/page.py): math written in as MathML, no script, failure messages wrap.
+c.GenerateFeedback.exporter_class = "course.feedback.page.FeedbackPage"
 # nbgrader's log (appended by every command), where the feedback and the report find why a submission could not be graded.
 c.NbGrader.logfile = os.path.join(c.CourseDirectory.root, "nbgrader.log")
 
