@@ -1,12 +1,14 @@
 """Grade a whole class in parallel with nbgrader's own autograde, on one machine or a Dask cluster.
 
-    python -m course.parallel [--workers N | --scheduler ADDRESS] [--student ID ...]
-                                      [--force] [--db-url URL] [--root DIR] [-- NBGRADER_ARGS ...]
+    python -m course.parallel [--workers N | --scheduler tls://HOST:PORT --certificates DIR]
+                              [--student ID ...] [--force] [--db-url URL] [--root DIR] [-- NBGRADER_ARGS ...]
 
 Each submission is graded by nbgrader's own ``AutogradeApp`` (``nbgrader autograde hw4
 --student=ID``), run inside a long-lived worker process: a ``concurrent.futures`` process pool
 on this machine (one worker per core by default), or Dask workers when ``--scheduler`` names a
-``distributed`` scheduler.  Extra arguments after ``--`` go to nbgrader as they are
+``distributed`` scheduler.  A Dask scheduler runs whatever a connected client sends it, so the
+cluster mode only speaks TLS with the course's certificates (``--certificates``, made by
+``python -m course.parallel.security``; see security.py): a plain ``tcp://`` scheduler is refused.  Extra arguments after ``--`` go to nbgrader as they are
 (``-- --Execute.timeout=60``).
 
 The gradebook is never written by two processes at once.  Each worker grades its student into
@@ -41,6 +43,7 @@ from pathlib import Path
 
 from .. import settings as course_settings
 from .gradebook_sync import apply_changes, make_template, student_rows, tables
+from .security import security as tls_security
 from .worker import grade_student
 
 def submitted_students(root, assignment, patterns=None):
@@ -148,10 +151,10 @@ def _local_results(jobs, workers):
                            "error": traceback.format_exc()[-2000:]}
 
 
-def _dask_results(jobs, scheduler, template_path):
+def _dask_results(jobs, scheduler, template_path, security):
     """Yield results from a Dask cluster (``distributed``); the template travels once per worker."""
     from distributed import Client, as_completed as dask_completed
-    with Client(scheduler) as client:
+    with Client(scheduler, security=security) as client:
         template = client.scatter(Path(template_path).read_bytes(), broadcast=True)
         futures = {}
         for job in jobs:
@@ -175,10 +178,29 @@ def default_workers():
     return (os.cpu_count() or 1) + 1
 
 
+def cluster_security(scheduler, certificates):
+    """The TLS settings for ``scheduler``; SystemExit, saying why, for a scheduler that is not safe to use."""
+    if not str(scheduler).startswith("tls://"):
+        raise SystemExit(f"refusing the Dask scheduler {scheduler}: over plain TCP anyone who reaches it can run "
+                         "code as the grading user; start it with TLS and give tls://HOST:PORT "
+                         "(README, 'Grading a whole class fast')")
+    if not certificates:
+        raise SystemExit("--scheduler needs --certificates DIR (made by `python -m course.parallel.security DIR`)")
+    try:
+        return tls_security(certificates)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+
+
 def grade_class(root=".", students=None, workers=None, scheduler=None, db_url=None,
-                course_id=None, force=False, nbgrader_args=(), quiet=False):
-    """Grade every pending submission; return a summary dict (results per student, timings)."""
+                course_id=None, force=False, nbgrader_args=(), quiet=False, certificates=None):
+    """Grade every pending submission; return a summary dict (results per student, timings).
+
+    With ``scheduler`` (a ``tls://`` address) the cluster is reached with the TLS certificates in the
+    folder ``certificates``.
+    """
     from sqlalchemy import create_engine
+    security = cluster_security(scheduler, certificates) if scheduler else None
     root = Path(root).resolve()
     settings = course_settings.load(root)
     db_url, course_id, assignment = db_url or settings.db_url, course_id or settings.course_id, settings.assignment
@@ -201,7 +223,7 @@ def grade_class(root=".", students=None, workers=None, scheduler=None, db_url=No
                      "state": student_rows(conn, s, assignment),
                      "nbgrader_args": list(nbgrader_args), "template": str(template)} for s in todo]
         if scheduler:
-            results = _dask_results(jobs, scheduler, template)
+            results = _dask_results(jobs, scheduler, template, security)
         else:
             results = _local_results(jobs, workers or default_workers())
         progress = _Progress(len(jobs), quiet)
@@ -229,7 +251,10 @@ def main(argv=None):
     parser.add_argument("--root", default=".", help="course folder (default: the current directory)")
     parser.add_argument("--student", action="append", help="student id or glob pattern (repeatable)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core, plus one)")
-    parser.add_argument("--scheduler", help="address of a Dask scheduler (tcp://host:8786): grade on its workers")
+    parser.add_argument("--scheduler", help="address of a Dask scheduler started with the course's TLS "
+                        "certificates (tls://host:8786): grade on its workers")
+    parser.add_argument("--certificates", help="folder made by `python -m course.parallel.security DIR` "
+                        "(needed with --scheduler)")
     parser.add_argument("--db-url", help="gradebook URL (default: the course's CourseDirectory.db_url)")
     parser.add_argument("--force", action="store_true", help="regrade students already graded")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -237,7 +262,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
     summary = grade_class(args.root, args.student, args.workers, args.scheduler, args.db_url,
-                          force=args.force, nbgrader_args=args.nbgrader_args, quiet=args.quiet)
+                          force=args.force, nbgrader_args=args.nbgrader_args, quiet=args.quiet,
+                          certificates=args.certificates)
     graded = len(summary["results"])
     print(f"graded {graded - len(summary['failed'])} submissions, {len(summary['failed'])} failed, "
           f"{len(summary['skipped'])} already graded; {summary['seconds']:.1f} s"

@@ -43,9 +43,14 @@ def _exception(name, message):
 class StudentKernel:
     """A connection to the student's kernel with a time limit per call and a budget per notebook."""
 
-    def __init__(self, connection_file, call_timeout=60.0, budget=300.0):
-        self.client = BlockingKernelClient(connection_file=connection_file)
-        self.client.load_connection_file()
+    def __init__(self, connection, call_timeout=60.0, budget=300.0):
+        """``connection``: the kernel's connection info (a dict, as the grader's kernel manager has it
+        after start: for a sandboxed kernel the Unix-socket paths as seen from outside) or its file."""
+        self.client = BlockingKernelClient()
+        if isinstance(connection, dict):
+            self.client.load_connection_info(connection)
+        else:
+            self.client.load_connection_file(connection)
         self.client.start_channels()
         self.call_timeout = call_timeout
         self.budget = budget

@@ -1,60 +1,297 @@
-"""The student's kernel, walled in: bubblewrap, a memory limit, a clean environment.
+"""The student's kernel, walled in: no network, bounded memory, disk, processes and CPU time.
 
 ``SandboxedKernelManager`` is the kernel manager ``TrustedExecute`` starts the student's kernel
 with.  It exists because nbgrader runs submissions with the grading user's rights, next to the
-solutions and the gradebook: bubblewrap gives the kernel a user namespace (uid nobody, no
-capabilities), its own PID namespace (its processes die with it), a private /tmp, read-only system
-and Python folders and one scratch working folder; the launcher sets the address-space limit before
-ipykernel starts; the environment is rebuilt from scratch, so no NBGRADER_* variable or secret
-reaches student code.  Every limit is a config trait (nbgrader_config.py).
+solutions, the gradebook and every service of the grading machine.  With bubblewrap the kernel gets
+
+* its own user namespace (uid nobody, no capabilities), PID namespace (its processes die with it),
+  IPC and UTS namespaces, and its own **network namespace** with nothing in it but a loopback that is
+  down: no TCP or UDP reaches the grading machine (PostgreSQL, Jupyter, a Dask scheduler) or any
+  other host.  The kernel therefore talks ZMQ over Unix sockets (``transport = "ipc"``), which it
+  binds in its own /tmp; the grader and the trusted kernel reach them through
+  ``/proc/<sandbox pid>/root/...`` (a path into the sandbox's mount namespace, open to the user who
+  started it), so nothing in the sandbox is a host folder it could fill;
+* a file system of its own: read-only system and Python folders, a handful of /etc files, and one
+  size-limited tmpfs for /tmp that also holds the working folder (the assignment's helper files are
+  bound into it read-only), so /tmp and the working folder together hold at most ``disk_limit_mb``;
+  the root and /dev are read-only and /dev/shm is a small tmpfs of its own (``SHM_MB``);
+* limits set by the launcher before ipykernel starts: address space (``memory_limit_mb``), CPU
+  seconds (``cpu_limit_s``: SIGXCPU, then SIGKILL 5 s later), no core dumps, and the number of
+  processes and threads (``process_limit``): RLIMIT_NPROC, which Linux counts per user *namespace*
+  and uid, so every sandbox has its own count; it does not bind a process whose real uid is root,
+  so when the grader runs as root the same bound is a ``pids`` cgroup made for the kernel instead.
+
+Without bubblewrap (``sandbox = "auto"`` on a machine without it, or ``"none"``) only the memory and
+CPU limits, the clean environment and Unix-socket transport remain.  The environment is rebuilt from
+scratch either way, so no NBGRADER_* variable or secret reaches student code.  Every limit is a
+config trait (nbgrader_config.py).  ``LimitedKernelManager`` is the launcher part alone; the trusted
+grading kernel is started with it (``TrustedExecute.trusted_memory_limit_mb``).
+
+To build on this (say, a pool of warm kernels): a kernel is sandboxed per ``start_kernel``; after
+start, ``ip`` is the host's path to its sockets, ``exit_reason()`` says in plain words why a dead
+kernel died, and shutting it down removes everything it had (its tmpfs, its cgroup).
 
 May import: the standard library, jupyter_client, traitlets.
 """
+import asyncio
+import json
 import os
+import select
 import shutil
+import signal
 import sys
+import tempfile
+import uuid
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Integer, Unicode
+from traitlets import Integer, List, Unicode
 
 LAUNCHER = (
     "import os, resource, sys\n"
-    "os.environ.pop('JPY_PARENT_PID', None)  # in the sandbox the parent is invisible: bwrap watches it\n"
-    "limit = {limit}\n"
-    "resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
-    "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
+    "{prelude}"
+    "for name, value in {limits!r}:\n"
+    "    resource.setrlimit(getattr(resource, name), value)\n"
     "from ipykernel.kernelapp import launch_new_instance\n"
     "launch_new_instance()\n"
 )
+# in the sandbox the parent is invisible (bwrap watches it instead): ipykernel must not poll it
+_NO_PARENT = "os.environ.pop('JPY_PARENT_PID', None)\n"
+
+INNER_IPC = "/tmp/.kernel/ipc"   # the kernel's socket paths inside the sandbox: /tmp/.kernel/ipc-1 ...
+SHM_MB = 16                      # /dev/shm: POSIX semaphores (multiprocessing locks) need it, nothing more
+CGROUP_PREFIX = "hw4-kernel-"    # the pids cgroups made when grading as root
+CPU_GRACE_S = 5                  # SIGXCPU at cpu_limit_s, SIGKILL this much later if it was caught
+# /etc is not bound whole: root-owned secrets (/etc/shadow, /etc/ssl/private) stay out of view
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "fonts", "passwd",
+             "group", "nsswitch.conf", "alternatives", "mime.types", "os-release", "matplotlibrc")
 
 
-class SandboxedKernelManager(AsyncKernelManager):
-    """Starts the student's kernel with a memory limit, a clean environment and, if it can, in bubblewrap."""
+class LimitedKernelManager(AsyncKernelManager):
+    """A kernel whose launcher sets resource limits before ipykernel starts (the trusted kernel's)."""
+
+    memory_limit_mb = Integer(4096, help="Address-space limit of the kernel, in MiB (0: none).")
+
+    def _limits(self):
+        limits = [("RLIMIT_CORE", (0, 0))]
+        if self.memory_limit_mb:
+            limits.append(("RLIMIT_AS", (self.memory_limit_mb * 2**20,) * 2))
+        return limits
+
+    def _prelude(self):
+        return ""
+
+    async def _async_pre_start_kernel(self, **kw):
+        cmd, kw = await super()._async_pre_start_kernel(**kw)
+        if len(cmd) > 2 and cmd[1:3] == ["-m", "ipykernel_launcher"]:
+            cmd = [cmd[0], "-c", LAUNCHER.format(prelude=self._prelude(), limits=self._limits())] + cmd[3:]
+        return cmd, kw
+
+
+def _pids_cgroup_root():
+    """Where a pids cgroup can be made (cgroup v1 ``pids`` hierarchy, or v2 with pids enabled), or None."""
+    try:
+        lines = open("/proc/self/mountinfo").read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        fstype, options = fields[fields.index("-") + 1], fields[-1]
+        point = fields[4]
+        if fstype == "cgroup" and "pids" in options.split(","):
+            return point
+        if fstype == "cgroup2":
+            try:
+                if "pids" in open(os.path.join(point, "cgroup.subtree_control")).read().split():
+                    return point
+            except OSError:
+                pass
+    return None
+
+
+def _sweep(root):
+    """Remove the empty cgroups of kernels that ended while their manager could not wait for them."""
+    import time
+    for name in os.listdir(root):
+        path = os.path.join(root, name)
+        try:
+            if name.startswith(CGROUP_PREFIX) and time.time() - os.stat(path).st_mtime > 60:
+                os.rmdir(path)   # refused while any process is in it
+        except OSError:
+            pass
+
+
+class SandboxedKernelManager(LimitedKernelManager):
+    """Starts the student's kernel without network, with limits and a clean environment, in bubblewrap."""
 
     memory_limit_mb = Integer(3072, help="Address-space limit of the student's kernel, in MiB.").tag(config=True)
+    disk_limit_mb = Integer(256, help="Size of the kernel's /tmp, which holds its working folder, in MiB.").tag(config=True)
+    process_limit = Integer(128, help="Processes and threads the student's kernel may have at once.").tag(config=True)
+    cpu_limit_s = Integer(600, help="CPU seconds of the student's kernel process (0: none).").tag(config=True)
     sandbox = Unicode("auto", help="'bwrap' (required), 'auto' (bwrap if installed) or 'none'.").tag(config=True)
     workdir = Unicode("", help="The kernel's working folder (set by TrustedExecute).")
+    helper_files = List(Unicode(), help="Files put read-only into the working folder (set by TrustedExecute).")
 
-    def _bwrap(self, connection_file):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("transport", "ipc")  # no TCP: inside the sandbox there is no network to use
+        super().__init__(**kwargs)
+        self._exe = None        # bwrap's path while sandboxed
+        self._own_ipc = None    # the host folder of the sockets when not sandboxed
+        self._cgroup = None
+        self._pass = []         # file descriptors handed to bwrap, closed once it runs
+        self._info = None       # read end of bwrap's --info-fd
+
+    # ---- what bounds the processes
+    def _by_cgroup(self):
+        return bool(self._exe) and os.geteuid() == 0
+
+    def _limits(self):
+        limits = super()._limits()
+        if self.cpu_limit_s:
+            limits.append(("RLIMIT_CPU", (self.cpu_limit_s, self.cpu_limit_s + CPU_GRACE_S)))
+        if self._exe and not self._by_cgroup():  # counted per user namespace: this sandbox alone
+            limits.append(("RLIMIT_NPROC", (self.process_limit,) * 2))
+        return limits
+
+    def _prelude(self):
+        return _NO_PARENT if self._exe else ""
+
+    def _bwrap_exe(self):
         exe = shutil.which("bwrap")
         if self.sandbox == "none" or (self.sandbox == "auto" and not exe):
-            return []
+            return None
         if not exe:
             raise RuntimeError("SandboxedKernelManager.sandbox='bwrap' but bubblewrap is not installed")
-        args = [exe, "--die-with-parent", "--new-session", "--unshare-user", "--uid", "65534", "--gid", "65534",
-                "--cap-drop", "ALL", "--unshare-pid", "--unshare-ipc",
-                "--unshare-uts", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-                "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+        return exe
+
+    def _bwrap(self, connection_file, info_fd):
+        args = [self._exe, "--die-with-parent", "--new-session", "--unshare-user", "--uid", "65534",
+                "--gid", "65534", "--cap-drop", "ALL", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+                "--unshare-net", "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/usr", "/usr"]
+        for name in ETC_FILES:
+            args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
         for top in ("/bin", "/lib", "/lib64", "/lib32", "/sbin"):
             if os.path.islink(top):
                 args += ["--symlink", os.readlink(top), top]
             elif os.path.isdir(top):
                 args += ["--ro-bind", top, top]
-        for prefix in {sys.base_prefix, sys.prefix}:  # the interpreter and the course's packages
+        for prefix in sorted({sys.base_prefix, sys.prefix}):  # the interpreter and the course's packages
             args += ["--ro-bind", prefix, prefix]
-        args += ["--bind", self.workdir, self.workdir, "--ro-bind", connection_file, connection_file,
-                 "--chdir", self.workdir]
+        args += ["--size", str(self.disk_limit_mb * 2**20), "--tmpfs", "/tmp",
+                 "--size", str(SHM_MB * 2**20), "--tmpfs", "/dev/shm",
+                 "--dir", os.path.dirname(INNER_IPC), "--dir", self.workdir]
+        for path in self.helper_files:
+            args += ["--ro-bind", path, os.path.join(self.workdir, os.path.basename(path))]
+        args += ["--ro-bind", connection_file, connection_file,
+                 "--remount-ro", "/", "--remount-ro", "/dev",
+                 "--info-fd", str(info_fd), "--chdir", self.workdir]
         return args + ["--"]
+
+    def _make_cgroup(self):
+        root = _pids_cgroup_root()
+        if root is None:
+            self.log.warning("grading as root without a pids cgroup: the student's kernel's processes are "
+                             "not bounded (RLIMIT_NPROC does not bind root)")
+            return None
+        _sweep(root)
+        path = os.path.join(root, f"{CGROUP_PREFIX}{uuid.uuid4().hex[:12]}")
+        os.mkdir(path)
+        with open(os.path.join(path, "pids.max"), "w") as f:
+            f.write(str(self.process_limit))
+        self._cgroup = path
+        return path
+
+    async def _async_pre_start_kernel(self, **kw):
+        self._exe = self._bwrap_exe()
+        if self._exe:
+            self.ip = INNER_IPC   # written into the connection file: where the kernel binds
+        else:
+            self._own_ipc = tempfile.mkdtemp(prefix="hw4_ipc_")
+            self.ip = os.path.join(self._own_ipc, "kernel")
+        cmd, kw = await super()._async_pre_start_kernel(**kw)
+        env = {  # nothing from the grader's environment: no NBGRADER_*, no secrets
+            "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
+            "HOME": self.workdir, "TMPDIR": "/tmp" if self._exe else self.workdir,
+            "MPLCONFIGDIR": os.path.join(self.workdir, ".matplotlib"), "LANG": "C.UTF-8",
+            "PYTHONNOUSERSITE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        }
+        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine settings numpy needs here
+            if key in os.environ:
+                env[key] = os.environ[key]
+        kw["env"] = env
+        kw["cwd"] = self.workdir or kw.get("cwd")
+        if self._exe:
+            self._info, write_end = os.pipe()
+            self._pass = [write_end]
+            cmd = self._bwrap(self.connection_file, write_end) + cmd
+            kw["pass_fds"] = tuple(self._pass)
+            kw["cwd"] = "/"
+            if self._by_cgroup() and self._make_cgroup():
+                procs = os.path.join(self._cgroup, "cgroup.procs")
+                cmd = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', procs] + cmd
+        return cmd, kw
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        try:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+        finally:
+            for fd in self._pass:
+                os.close(fd)
+            self._pass = []
+        if self._exe:
+            # clients reach the sockets through the sandbox's own root, seen from the host
+            self.ip = f"/proc/{self._sandbox_pid()}/root{INNER_IPC}"
+
+    def _sandbox_pid(self):
+        """The host pid of bwrap's first process inside the sandbox (from --info-fd)."""
+        data = b""
+        try:
+            while select.select([self._info], [], [], 30)[0]:
+                chunk = os.read(self._info, 4096)
+                if not chunk:
+                    break
+                data += chunk
+                try:
+                    return int(json.loads(data)["child-pid"])
+                except ValueError:
+                    continue
+        finally:
+            os.close(self._info)
+            self._info = None
+        raise RuntimeError(f"bubblewrap did not start the student's kernel ({data[:200]!r})")
+
+    def exit_reason(self):
+        """Why the kernel process ended, in plain words, when a limit ended it; else None."""
+        process = getattr(self.provisioner, "process", None)
+        code = process.poll() if process is not None else None
+        if code is None:
+            return None
+        sig = code - 128 if (self._exe and code > 128) else -code if code < 0 else None
+        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and self.cpu_limit_s):
+            return (f"it used more than the {self.cpu_limit_s} s of CPU time a notebook may use"
+                    if sig == signal.SIGXCPU else
+                    f"it was killed (most likely it went on past the {self.cpu_limit_s} s of CPU time a "
+                    "notebook may use)")
+        return None
+
+    def cleanup_ipc_files(self):
+        if self._own_ipc:
+            shutil.rmtree(self._own_ipc, ignore_errors=True)
+            self._own_ipc = None
+        # a sandbox's sockets live in its own tmpfs, which is gone with it
+
+    async def _async_cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart=restart)
+        if self._cgroup:
+            for _ in range(20):  # the last processes may still be being reaped (else: the next sweep)
+                try:
+                    os.rmdir(self._cgroup)
+                    break
+                except OSError:
+                    await asyncio.sleep(0.1)
+            else:
+                self.log.info("the kernel's cgroup %s is left for the next sweep", self._cgroup)
+            self._cgroup = None
 
     async def _async_interrupt_kernel(self):
         """Interrupt by message: a signal would reach bubblewrap, not the kernel in its own session."""
@@ -65,22 +302,3 @@ class SandboxedKernelManager(AsyncKernelManager):
             await super()._async_interrupt_kernel()
 
     interrupt_kernel = _async_interrupt_kernel
-
-    async def _async_pre_start_kernel(self, **kw):
-        cmd, kw = await super()._async_pre_start_kernel(**kw)
-        limit = self.memory_limit_mb * 2**20
-        if len(cmd) > 2 and cmd[1:3] == ["-m", "ipykernel_launcher"]:
-            cmd = [cmd[0], "-c", LAUNCHER.format(limit=limit)] + cmd[3:]
-        cmd = self._bwrap(self.connection_file) + cmd
-        kw["cwd"] = self.workdir or kw.get("cwd")
-        kw["env"] = {  # nothing from the grader's environment: no NBGRADER_*, no secrets
-            "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
-            "HOME": self.workdir, "TMPDIR": "/tmp" if self._bwrap(self.connection_file) else self.workdir,
-            "MPLCONFIGDIR": os.path.join(self.workdir, ".matplotlib"), "LANG": "C.UTF-8",
-            "PYTHONNOUSERSITE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-        }
-        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine settings numpy needs here
-            if key in os.environ:
-                kw["env"][key] = os.environ[key]
-        return cmd, kw

@@ -5,12 +5,14 @@
 
 * The student's kernel runs the answer cells, the provided cells and any cell
   the student added, inside a sandbox (``SandboxedKernelManager``): bubblewrap
-  when available (no view of the course folder, the gradebook, other students
-  or the real /tmp; its processes die with it), a memory limit, a clean
-  environment without nbgrader's variables, and a scratch working folder that
-  holds only the assignment's own helper files.
+  when available (no network, no view of the course folder, the gradebook,
+  other students or the real /tmp; its processes die with it), limits on
+  memory, disk, processes and CPU time, a clean environment without nbgrader's
+  variables, and a scratch working folder that holds only the assignment's own
+  helper files.  A cell that hits a limit gets a note saying so in plain words.
 * A second, trusted kernel runs the provided cells and the test cells, with
-  the student's answers brought in as proxies and plain data (bridge.py).
+  the student's answers brought in as proxies and plain data (bridge.py).  It
+  has an address-space limit of its own (``trusted_memory_limit_mb``).
   Test cells never run next to student code, so patching numpy, IPython's
   hooks or the check helpers changes nothing that grades.
 * Every student cell has nbgrader's time limit, the notebook a time budget and
@@ -35,7 +37,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, Unicode
 
 from .. import notebooks, settings
-from .sandbox import SandboxedKernelManager
+from .sandbox import LimitedKernelManager, SandboxedKernelManager
 
 def _role(cell):
     meta = notebooks.nbgrader_meta(cell)
@@ -56,6 +58,7 @@ class TrustedExecute(Execute):
     max_output_bytes = Integer(200_000, help="Output kept per cell; the rest is dropped with a note.").tag(config=True)
     trusted_kernel_name = Unicode("python3", help="Kernel of the trusted side.").tag(config=True)
     show_student_stderr_in_tests = Bool(True, help="Show a test cell's stderr as stdout instead of failing it.").tag(config=True)
+    trusted_memory_limit_mb = Integer(4096, help="Address-space limit of the trusted grading kernel, in MiB.").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
@@ -123,6 +126,7 @@ class TrustedExecute(Execute):
         self.kernel_manager_class = SandboxedKernelManager
         self.km = self.create_kernel_manager()
         self.km.workdir = str(student_dir)
+        self.km.helper_files = [str(p) for p in sorted(student_dir.iterdir()) if p.is_file()]
         shadow_nb = NotebookNode(cells=[new_code_cell("") for _ in nb.cells], metadata={},
                                  nbformat=4, nbformat_minor=5)  # nbclient stores cells back by index
         # a test cell may call student code many times (each call bounded by call_timeout, all of them
@@ -133,14 +137,18 @@ class TrustedExecute(Execute):
                                  allow_errors=True, interrupt_on_timeout=True,
                                  error_on_timeout=self.error_on_timeout,
                                  resources={"metadata": {"path": str(trusted_dir)}})
+        trusted.km = LimitedKernelManager(kernel_name=self.trusted_kernel_name,
+                                          memory_limit_mb=self.trusted_memory_limit_mb)
         env = {**os.environ, "MPLBACKEND": "Agg"}
         env = {k: v for k, v in env.items() if not k.startswith("NBGRADER")}
         with self.setup_kernel(), trusted.setup_kernel(env=env):
             info = self.wait_for_reply(self.kc.kernel_info())
             self.nb.metadata["language_info"] = info["content"]["language_info"]
+            connection = self.km.get_connection_info(session=False)  # the sockets as the host sees them
+            connection["key"] = connection["key"].decode()
             setup = new_code_cell(
                 "import course.protection.bridge as __hw4_bridge\n"
-                f"__hw4_kernel = __hw4_bridge.StudentKernel({self.km.connection_file!r}, "
+                f"__hw4_kernel = __hw4_bridge.StudentKernel({connection!r}, "
                 f"{self.call_timeout!r}, {self.notebook_budget!r})")
             trusted.execute_cell(setup, 0, store_history=False)
             self._raise_if_failed(setup, "could not connect the grading kernel to the student's kernel")
@@ -175,18 +183,40 @@ class TrustedExecute(Execute):
         try:
             self.execute_cell(cell, index, store_history=True)
         except DeadKernelError:
-            broken = "your notebook's kernel died (in this cell or in a function it called)"
+            why = self.km.exit_reason() if hasattr(self.km, "exit_reason") else None
+            broken = (f"your notebook's kernel was stopped: {why}" if why else
+                      "your notebook's kernel died (in this cell or in a function it called)")
         except Exception as exc:  # a time-out nbclient could not recover from, and the like
             if self.km.is_alive():
                 cell.outputs.append(new_output("error", ename=type(exc).__name__, evalue=str(exc)[:500],
                                                traceback=[f"{type(exc).__name__}: {str(exc)[:500]}"]))
             else:
                 broken = f"your notebook's kernel stopped ({type(exc).__name__})"
+        note = self._limit_note(cell.outputs)
+        if note:
+            cell.outputs.append(new_output("stream", name="stdout", text=f"\n[grader: {note}]\n"))
         if broken:
             cell.execution_count = None  # whether the dying kernel announced it is a race: never keep it
             cell.outputs.append(new_output("error", ename="KernelDied", evalue=broken,
                                            traceback=[f"KernelDied: {broken}"]))
         return broken, spent + time.monotonic() - start
+
+    def _limit_note(self, outputs):
+        """A plain sentence for an error that means the cell ran into one of the sandbox's limits."""
+        for out in outputs:
+            if out.get("output_type") != "error":
+                continue
+            ename, evalue = out.get("ename", ""), str(out.get("evalue", ""))
+            if "No space left on device" in evalue or "Disk quota exceeded" in evalue:
+                return (f"this cell stopped because your notebook used more disk space than allowed "
+                        f"({self.km.disk_limit_mb} MiB for /tmp and the working folder together)")
+            if "Resource temporarily unavailable" in evalue or "can't start new thread" in evalue:
+                return (f"this cell stopped because your notebook started more processes or threads "
+                        f"than allowed ({self.km.process_limit} at once)")
+            if ename == "MemoryError":
+                return (f"this cell stopped because your notebook used more memory than allowed "
+                        f"({self.km.memory_limit_mb} MiB)")
+        return None
 
     def _trusted_quiet(self, trusted, code, must_work=True):
         cell = new_code_cell(code)
