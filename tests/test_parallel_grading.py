@@ -195,15 +195,18 @@ def postgres():
         shutil.rmtree(base, ignore_errors=True)
 
 
-def test_dask_cluster_into_postgresql_equals_sequential_nbgrader(sequential, postgres):
+def test_dask_cluster_into_postgresql_equals_sequential_nbgrader(sequential, postgres, tmp_path):
     from distributed import LocalCluster
+    from course.parallel import security
     root, pristine, students, *_, seq_failed = sequential
     _reset(root, pristine)
     (root / "gradebook.db").unlink()   # nothing may go to SQLite in this run
     pipeline.nbgrader(root, "generate_assignment", ASSIGNMENT, "--force", f"--CourseDirectory.db_url={postgres}")
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    certificates = security.make_certificates(tmp_path / "certificates")  # the cluster mode speaks TLS only
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      protocol="tls", security=security.security(certificates)) as cluster:
         summary = pg.grade_class(root, scheduler=cluster.scheduler_address, db_url=postgres,
-                                 nbgrader_args=[TIMEOUT], quiet=True)
+                                 nbgrader_args=[TIMEOUT], quiet=True, certificates=certificates)
     assert sorted(summary["results"]) == sorted(students)
     assert sorted(summary["failed"]) == seq_failed
     pids = {r["pid"] for r in summary["results"].values()}
