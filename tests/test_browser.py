@@ -32,6 +32,8 @@ from course.authoring import submissions
 from support import jupyterlab as browser
 from support.course import ASSIGNMENT
 
+pytestmark = pytest.mark.slow  # JupyterLab servers and Chromium
+
 NOTEBOOK = "problem2_gmm"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # Generous: the machine may be shared with other jobs.

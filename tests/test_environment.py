@@ -2,6 +2,8 @@
 import re
 import subprocess
 
+import pytest
+
 from support.course import ROOT
 
 
@@ -47,6 +49,7 @@ def test_config_is_short_and_explains_every_setting():
         assert lines[i - 1].startswith("#"), f"nbgrader_config.py: {lines[i]!r} has no one-line reason above it"
 
 
+@pytest.mark.slow  # runs nbgrader
 def test_nbgrader_loads_the_config_with_every_protection(tmp_path):
     """nbgrader only logs a broken config and goes on with its defaults: that must never pass unnoticed."""
     from course.pipeline import nbgrader

@@ -80,6 +80,7 @@ def test_students_config_is_enough_for_nbgrader_and_matches_the_course():
     assert cfg.CourseDirectory.course_id == conf["course_id"]
 
 
+@pytest.mark.slow
 def test_db_assignment_add_writes_the_configured_due_date(tmp_path):
     course = exchange.scratch_course(tmp_path / "course", [], tmp_path / "exchange")
     pipeline.nbgrader(course, "db", "assignment", "add", ASSIGNMENT)
@@ -89,6 +90,7 @@ def test_db_assignment_add_writes_the_configured_due_date(tmp_path):
     assert due == parse_utc(exchange.settings()["duedate"])
 
 
+@pytest.mark.slow
 def test_canvas_style_download_names_map_to_student_and_notebook():
     regexp = exchange.settings()["named_regexp"]
     cases = {
@@ -104,11 +106,13 @@ def test_canvas_style_download_names_map_to_student_and_notebook():
 # --- the round trip -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_release_sets_the_exchange_permissions_nbgrader_promises(trip):
     assert not trip.exchange_problems, trip.exchange_problems
     assert trip.modes["feedback dir"] == 0o711
 
 
+@pytest.mark.slow
 def test_correct_student_earns_every_autograded_point_on_time(trip):
     grades = _grade(trip, "correct")
     got, top = _auto(grades)
@@ -116,11 +120,13 @@ def test_correct_student_earns_every_autograded_point_on_time(trip):
     assert grades["seconds_late"] == 0 and grades["penalty"] == 0
 
 
+@pytest.mark.slow
 def test_student_with_mistakes_earns_partial_credit(trip):
     got, top = _auto(_grade(trip, "mistakes"))
     assert 0 < got < top, f"student with mistakes: {got} of {top}"
 
 
+@pytest.mark.slow
 def test_latest_on_time_submission_is_the_one_collected_and_graded(trip):
     login = _student(trip, "twice")
     stamps = trip.submitted_at[login]
@@ -136,6 +142,7 @@ def test_latest_on_time_submission_is_the_one_collected_and_graded(trip):
     assert grades["seconds_late"] == 0 and grades["penalty"] == 0
 
 
+@pytest.mark.slow
 def test_late_submission_is_recorded_late_and_penalised_as_the_policy_says(trip):
     grades = _grade(trip, "late")
     assert grades["seconds_late"] > 0
@@ -148,12 +155,14 @@ def test_late_submission_is_recorded_late_and_penalised_as_the_policy_says(trip)
         assert (nb["penalty"] or 0) == pytest.approx(nb["score"] if policy == "zero" else 0), name
 
 
+@pytest.mark.slow
 def test_collect_finds_every_submission_owned_by_the_student_it_names(trip):
     out = trip.outputs[f"instructor: nbgrader collect {ASSIGNMENT}"]
     assert "cheating attempt" not in out, out
     assert set(trip.grades) == {s.login for s in trip.students.values()}
 
 
+@pytest.mark.slow
 def test_each_student_fetches_their_own_feedback_and_nobody_elses(trip):
     for role, student in trip.students.items():
         fetched = trip.fetched_feedback[student.login]
@@ -170,6 +179,7 @@ def test_each_student_fetches_their_own_feedback_and_nobody_elses(trip):
         "the student with mistakes received the same feedback as the correct one"
 
 
+@pytest.mark.slow
 def test_students_cannot_list_others_work_nor_touch_the_instructors_folders(trip):
     expected = {
         "list_inbound": "denied",        # submissions of others cannot be found
@@ -192,6 +202,7 @@ def test_students_cannot_list_others_work_nor_touch_the_instructors_folders(trip
 # --- without a shared file system: zip_collect ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_zip_collect_puts_lms_downloads_in_submitted_and_grades_them(tmp_path):
     names = exchange.pick_notebooks()
     course = exchange.scratch_course(tmp_path / "course", names, tmp_path / "exchange")

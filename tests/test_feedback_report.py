@@ -22,6 +22,8 @@ from course.reports import grading_report as report
 
 from support.course import ROOT
 
+pytestmark = pytest.mark.slow  # autogrades courses with nbgrader and kernels
+
 TIMEOUT = 5   # seconds per cell in the toy course (the course's own limit is longer)
 TOY_SOURCE = {
     "toy1": [

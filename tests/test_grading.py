@@ -1,6 +1,10 @@
 """Autograding with nbgrader gives the example submissions the grades they deserve."""
+import pytest
+
 from course import gradebook
 from course.authoring import examples as grading
+
+pytestmark = pytest.mark.slow  # autogrades the examples
 
 
 def _auto(scores, student):

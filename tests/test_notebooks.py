@@ -20,6 +20,7 @@ def test_the_four_problems_are_there():
                      "problem3_density.ipynb", "problem4_regression.ipynb"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_source_notebook_runs_clean_with_every_test_passing(name, tmp_path):
     """Execute the instructor notebook top to bottom; look at every output, not at an exit code."""

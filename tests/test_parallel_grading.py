@@ -27,6 +27,8 @@ from course.parallel import grade_class as pg
 from support.course import ASSIGNMENT, ROOT
 from support.gradebooks import gradebook_contents
 
+pytestmark = pytest.mark.slow  # grading runs, a Dask cluster and PostgreSQL
+
 # Short enough to keep the suite quick, long enough for any honest cell on a busy 2-core machine.
 TIMEOUT = "--Execute.timeout=20"
 CRASH, ENDLESS = "student_kernel_dies", "student_endless_loop"

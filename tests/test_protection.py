@@ -17,6 +17,8 @@ from course.authoring import submissions
 
 from support.course import ROOT, SOURCE
 
+pytestmark = pytest.mark.slow  # every case is a real nbgrader autograde
+
 NB = "problem4_regression"
 OTHER = "problem3_density"
 WRONG_KR = "\n\ndef kernel_regression(X, Y, X_new, sigma):\n    return np.ones(len(X_new))\n"

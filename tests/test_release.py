@@ -15,6 +15,7 @@ def _files(folder):
                   if p.is_file() and "__pycache__" not in p.parts)
 
 
+@pytest.mark.slow
 def test_release_is_generated_from_current_source(graded_course):
     scratch, _, _ = graded_course
     fresh = scratch / "release" / "hw4"
@@ -52,6 +53,7 @@ def test_no_solution_or_hidden_test_line_reaches_the_release(kind):
     assert not leaks, f"{kind} lines found in release/:\n" + "\n".join(leaks)
 
 
+@pytest.mark.slow
 def test_release_fails_its_own_tests_when_unanswered(tmp_path):
     """`nbgrader validate --invert`: every test cell of the blank release fails."""
     shutil.copytree(RELEASE, tmp_path / "hw4")
