@@ -8,15 +8,10 @@ Dask scheduler with two worker processes into a real PostgreSQL server on localh
 everything must come out the same.  Same folder, so that paths inside outputs are the same too;
 only the wall-clock execution timestamps that nbclient records differ between any two runs.
 """
-import glob
 import json
 import os
 import re
 import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -161,40 +156,10 @@ def test_local_process_pool_equals_sequential_nbgrader_and_restarts(sequential):
 
 # --------------------------------------------------------------------------- PostgreSQL and Dask
 
-def _postgres_bin():
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return os.path.dirname(found[-1]) if found else None
-
-
 @pytest.fixture(scope="module")
-def postgres():
-    """A throw-away PostgreSQL server on 127.0.0.1 and a free port; yields its SQLAlchemy URL."""
-    bindir = _postgres_bin()
-    if bindir is None:
-        message = "PostgreSQL is not installed (Debian package `postgresql`)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + ": the CI set-up (./run) must install it")
-        pytest.skip(message)
-    base = Path(tempfile.mkdtemp(prefix="gradebook_pg_"))
-    as_user = []
-    if os.geteuid() == 0:  # the server refuses to run as root: run it as the postgres user
-        shutil.chown(base, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = base / "data"
-    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True, text=True)  # noqa: E731
-    run(f"{bindir}/initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
-    run(f"{bindir}/pg_ctl", "-D", str(data), "-l", str(base / "server.log"), "-w", "-t", "60", "-o",
-        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-    try:
-        run(f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "gradebook")
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/gradebook"
-    finally:
-        subprocess.run([*as_user, f"{bindir}/pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop"],
-                       capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+def postgres(postgres_server):
+    """An empty PostgreSQL gradebook on the session's server (tests/conftest.py)."""
+    return postgres_server.database("parallel_gradebook")
 
 
 def test_dask_cluster_into_postgresql_equals_sequential_nbgrader(sequential, postgres, tmp_path):
