@@ -64,6 +64,7 @@ def _run_autograde(root, argv):
     log = io.StringIO()
     handler = logging.StreamHandler(log)
     handler.setFormatter(logging.Formatter("[%(name)s | %(levelname)s] %(message)s"))
+    # nbgrader's app puts its working directory first on sys.path; undone after each student
     cwd, path = os.getcwd(), list(sys.path)
     os.chdir(root)
     logger = logging.getLogger(AutogradeApp.__name__)
