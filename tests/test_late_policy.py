@@ -56,6 +56,7 @@ def test_the_courses_extensions_file_is_empty_with_its_header():
     ("student_id,new_due_date,extra_days\nada,2027-03-15,2\n", "exactly one"),
     ("student_id,new_due_date,extra_days\nada,,\n", "exactly one"),
     ("student_id,new_due_date,extra_days\nada,next friday,\n", "is not a date"),
+    ("student_id,new_due_date,extra_days\nada,3,\n", "is not a date"),   # extra days in the wrong column
     ("student_id,new_due_date,extra_days\nada,,two\n", "not a number"),
     ("student_id,new_due_date,extra_days\nada,,-1\n", "zero or more"),
     ("student_id,new_due_date,extra_days\n,,1\n", "no student_id"),
@@ -127,7 +128,7 @@ CASES = {
     "ontime": ([(-1, "reference")], None),
     "oneday": ([(5, "reference")], None),
     "threedays": ([(50, "reference")], None),
-    "extended": ([(30, "reference"), (80, "blank")], ",3"),      # 3 extra days: due at +72 h
+    "extended": ([(30, "reference"), (80, "blank")], ",,3"),      # 3 extra days: due at +72 h
     "newdate": ([(26, "reference")], "+24h"),                    # new due date +24 h: 2 h late
 }
 STAMP = "%Y-%m-%d %H:%M:%S.%f UTC"

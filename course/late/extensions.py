@@ -14,6 +14,7 @@ due date before the assignment's, negative days - is a clear error naming the li
 not silently cost a student their extension.  A missing file means no extensions.
 """
 import csv
+import re
 import datetime
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from traitlets import Unicode
 from traitlets.config import Configurable
 
 COLUMNS = ("student_id", "new_due_date", "extra_days")
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:$|[ T])")
 
 
 class ExtensionsError(ValueError):
@@ -76,6 +78,8 @@ def parse_date(text):
     Not nbgrader's ``parse_utc``: it reads a numeric offset such as ``-0500`` as seconds.
     """
     text = text.strip()
+    if not _DATE.match(text):  # dateutil would read "3" as the 3rd of this month
+        raise ValueError("a date starts with year-month-day")
     head, _, last = text.rpartition(" ")
     if "/" in last:  # a zone name such as Europe/Berlin, which dateutil's parser does not read
         zone = dateutil.tz.gettz(last)
