@@ -33,6 +33,7 @@ from sqlalchemy.engine import make_url
 
 from .. import gradebook, settings as course_settings
 from ..feedback.diagnosis import repairs, ungraded
+from . import item_statistics
 FLAG_BELOW = 0.2
 
 
@@ -96,6 +97,7 @@ def collect(settings, flag_below=FLAG_BELOW):
         "ungraded": sorted((sid, nb, reason) for (sid, nb), reason in not_graded.items()),
         "repaired": sorted((sid, nb, "; ".join(ps)) for (sid, nb), ps in repairs(settings).items()),
         "times": times,
+        "item_statistics": item_statistics.collect(settings, cells, graded, hard_below=flag_below),
         "median_seconds": statistics.median(t for t, _ in times) if times else None,
         "slowest": times[-1] if times else None,
     }
@@ -240,6 +242,8 @@ def render(data, pics):
                  f"<td class='num'>{100 * it['share']:.0f}%</td>"
                  f"<td>{'FLAGGED: nearly everyone fails' if it['flagged'] else ''}</td></tr>")
     h.append("</table>")
+    if "item_statistics" in data:  # pass rate, discrimination, failure messages (course.reports.item_statistics)
+        h.append(item_statistics.render(data["item_statistics"]))
 
     h.append("<h2>Could not be graded</h2>")
     if data["ungraded"]:
