@@ -21,14 +21,33 @@ The page's own style makes a failure message wrap at the page's width instead of
 sideways (the visible test code and the plots fit the page too), and keeps bold symbols
 bold (MathML Core renders ``mathvariant`` only as ``normal``).
 
-May import: nbconvert, latex2mathml, bs4 (no course module: it runs inside nbgrader's commands).
+The formgrader's manual-grading page is made by the same exporter class inside the Jupyter
+server, which serves MathJax itself (jupyter-server-mathjax): ``template_basedirs`` puts
+``templates/formgrade/mathjax.html.j2`` first on its template path, which loads that MathJax
+instead of the CDN's.
+
+May import: nbconvert, nbgrader, latex2mathml, bs4 (no course module: it runs inside nbgrader's
+commands and the formgrader's server).
 """
 import re
+from pathlib import Path
 
 from bs4 import BeautifulSoup, NavigableString
 from jinja2 import pass_context
 from latex2mathml.converter import convert
 from nbconvert.exporters import HTMLExporter
+
+# Template folders to put first on HTMLExporter's path (c.HTMLExporter.extra_template_basedirs):
+# the course's (templates/formgrade/mathjax.html.j2: the formgrader's MathJax from the Jupyter
+# server, jupyter-server-mathjax, not a CDN), then nbgrader's own, which the setting replaces.
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def template_basedirs():
+    """The course's template folder and nbgrader's formgrader templates, in that order."""
+    import nbgrader.server_extensions.formgrader as formgrader
+    return [str(TEMPLATES), str(Path(formgrader.__file__).parent / "templates")]
+
 
 # A backslash-escaped dollar in a markdown source, hidden from the math rules while markdown is
 # rendered (letters and digits only: markdown and sanitisers leave it alone), then put back.
