@@ -86,7 +86,7 @@ div.output_area pre, div.output_subarea pre, div.output_text pre {
 div.output_subarea { max-width: 100%; min-width: 0; overflow-x: visible; }
 div.output_subarea img { max-width: 100%; height: auto; }
 /* the visible part of a test cell (its case) is read too: code wraps rather than being cut off */
-div.input_area pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+div.input_area pre { white-space: pre-wrap; overflow-wrap: anywhere; word-break: normal; }
 div.output_area { flex-wrap: nowrap; }
 div.output_error pre { border-left: 4px solid #c62828; padding-left: .6em; }
 /* course: math is MathML; bold symbols stay bold where the browser ignores mathvariant */
