@@ -1,6 +1,9 @@
 """What a student reads back, in Debian's Chromium with no network: the handout once, math typeset,
 failure messages that fit the page; and the instructor's formgrader typesets math offline too.
 
+The fast tests at the top check course.feedback.page's typesetting on small pieces of HTML and
+markdown (which ``$`` is math, currency, code, TeX that must not become markup).
+
 The examples are graded once per session (the ``graded_course`` fixture).  Pages are opened from
 disk (``file://``), as a student opens a fetched feedback file, in a browser context that is
 offline and aborts every request that leaves the machine, recording it: a page that reaches for a
@@ -17,12 +20,14 @@ from pathlib import Path
 
 import pytest
 
+from bs4 import BeautifulSoup
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
 from course import notebooks, settings
+from course.feedback.page import escaped_dollars_kept, typeset
 
 from support import jupyterlab as browser
 from support.course import ASSIGNMENT, ROOT, SOURCE
-
-pytestmark = pytest.mark.slow
 
 STUDENT = "example_typical_mistakes"
 NOTEBOOK = "problem2_gmm"
@@ -44,6 +49,35 @@ TOO_WIDE = """() => [...document.querySelectorAll(
     .map(e => e.className + ': ' + e.scrollWidth + ' > ' + e.clientWidth)
     .concat(document.documentElement.scrollWidth > document.documentElement.clientWidth + 1
             ? ['the page: ' + document.documentElement.scrollWidth] : [])"""
+
+
+def _page(markdown):
+    """A feedback page holding one markdown cell rendered as nbconvert renders it, typeset."""
+    body = escaped_dollars_kept(markdown2html_mistune)({}, markdown)
+    html = (f'<html><head><script src="https://cdn.example/MathJax.js"></script></head><body>'
+            f'<div class="text_cell_render rendered_html">{body}</div><pre>$x$ printed</pre></body></html>')
+    return BeautifulSoup(typeset(html), "html.parser")
+
+
+def test_math_in_markdown_becomes_mathml_and_nothing_else_does():
+    soup = _page("Means $\\boldsymbol{\\mu}_k$ and $$\\sum_{i=1}^N r_{ik} = N_k$$ but `$a$` stays code.")
+    maths = soup.find_all("math")
+    assert [m.get("display") for m in maths] == ["inline", "block"]
+    assert maths[0].find("msub") is not None and maths[1].find("munderover") is not None
+    assert soup.find("code").get_text() == "$a$" and soup.find("pre").get_text() == "$x$ printed"
+    assert soup.find("script") is None and "pre-wrap" in soup.find("style").get_text()
+
+
+def test_currency_written_as_escaped_dollars_stays_text():
+    soup = _page("It costs \\$5 or \\$10, and `\\$HOME` is code.")
+    assert soup.find("math") is None
+    assert "It costs $5 or $10" in soup.get_text() and soup.find("code").get_text() == "\\$HOME"
+
+
+def test_tex_that_would_become_markup_stays_text():
+    soup = _page("Mine: $\\text{<img src=x onerror=alert(1)>}$ and $\\href{javascript:alert(1)}{x}$.")
+    assert soup.find("math") is None and soup.find("img") is None
+    assert "onerror" in soup.get_text() and not any("href" in t.attrs for t in soup.find_all(True))
 
 
 def _chromium():
@@ -89,6 +123,7 @@ def _feedback(course, student, name):
 
 # --------------------------------------------------------------------------- the handout, once
 
+@pytest.mark.slow
 def test_every_autograded_notebook_holds_the_source_cells_once_in_order(graded_course):
     """The bug as filed: each handout markdown cell came back three times."""
     course, _, students = graded_course
@@ -100,6 +135,7 @@ def test_every_autograded_notebook_holds_the_source_cells_once_in_order(graded_c
             assert [c.id for c in nb.cells] == source_ids, (student, name, len(nb.cells), len(source_ids))
 
 
+@pytest.mark.slow
 def test_every_feedback_page_shows_each_markdown_cell_once(graded_course, chromium):
     course, _, students = graded_course
     view = OfflinePage(chromium)
@@ -125,6 +161,7 @@ def test_every_feedback_page_shows_each_markdown_cell_once(graded_course, chromi
 
 # --------------------------------------------------------------------------- math and width
 
+@pytest.mark.slow
 def test_feedback_pages_typeset_math_offline_and_fit_800_px(graded_course, chromium):
     course, _, students = graded_course
     view = OfflinePage(chromium)
@@ -142,6 +179,7 @@ def test_feedback_pages_typeset_math_offline_and_fit_800_px(graded_course, chrom
         view.close()
 
 
+@pytest.mark.slow
 def test_a_failure_message_wraps_and_the_readme_picture_is_made(graded_course, chromium, tmp_path):
     course, _, _ = graded_course
     view = OfflinePage(chromium)
@@ -170,6 +208,7 @@ def test_a_failure_message_wraps_and_the_readme_picture_is_made(graded_course, c
 
 # --------------------------------------------------------------------------- the formgrader
 
+@pytest.mark.slow
 def test_the_formgrader_typesets_math_from_the_local_server(graded_course, chromium, tmp_path):
     from nbgrader.api import Gradebook
 
