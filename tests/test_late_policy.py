@@ -42,6 +42,7 @@ def test_extensions_file_gives_a_new_due_date_or_extra_days():
     assert found["alan"].delta(due) == datetime.timedelta(days=2, hours=12)
     assert found["grace"].due(due) == datetime.datetime(2027, 3, 14, 15, 0)  # -0500 read as UTC+5h
     assert extensions.extension_for(found, "nobody", due) is None
+    assert extensions.extension_for(found, "alan", None) is None, "no due date: nothing to extend"
 
 
 def test_the_courses_extensions_file_is_empty_with_its_header():

@@ -21,7 +21,10 @@ class ExtensionAwareCollect(ExchangeCollect):
         super().init_src()
         if self.duedate is None or not self.before_duedate:
             return
-        found = extensions.read(self.coursedir.root, self.config)
+        try:
+            found = extensions.read(self.coursedir.root, self.config)
+        except extensions.ExtensionsError as err:  # collect nothing rather than ignore an extension
+            self.fail(f"cannot read the extensions file: {err}")
         if not found:
             return
         student_id = self.coursedir.student_id or "*"

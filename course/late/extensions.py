@@ -151,6 +151,7 @@ def read(root, config=None):
 
 
 def extension_for(extensions, student_id, duedate):
-    """The timedelta to store for ``student_id`` (None: no extension)."""
+    """The timedelta to store for ``student_id`` (None: no extension, or no due date to extend:
+    nbgrader cannot add an extension to a missing due date)."""
     ext = extensions.get(student_id)
-    return ext.delta(duedate) if ext else None
+    return ext.delta(duedate) if ext and duedate is not None else None
