@@ -61,7 +61,7 @@ def table(roster, max_score, scores, assignment, options):
                         + ", ".join(not_in_roster))
     if not_in_gradebook and not options.allow_missing:
         problems.append("in the roster but not in the gradebook: " + ", ".join(not_in_gradebook)
-                        + " (add them with `nbgrader db student add`, or allow_missing to leave their cells empty)")
+                        + " (add them with `nbgrader db student add`, or --allow-missing to leave their cells empty)")
     if problems:
         raise MissingStudents("students on one side only:\n  " + "\n  ".join(problems))
     rows = [list(rosters.IDENTITY) + [column], [POINTS_POSSIBLE, "", "", "", "", number(max_score)]]

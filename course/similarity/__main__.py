@@ -52,7 +52,7 @@ def main(argv=None):
                          f"{settings.root / args.folder}: nothing to compare")
     documents = {s: answers.document(answers.student_passages(settings, s, args.folder)) for s in students}
     try:
-        pairs = compare(documents, answers.release_code(settings), options)
+        pairs = compare(documents, answers.release_code(settings), options, top)
     except ValueError as error:
         raise SystemExit(f"error: {error}")
     width = max(len(s) for s in students)

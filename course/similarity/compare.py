@@ -97,8 +97,9 @@ def whole_lines(code, start, end):
     return code[start:] if end < 0 else code[start:end]
 
 
-def compare(documents, boilerplate_code="", options=None):
-    """Every pair of ``documents`` ({student: answer code}), most similar first, as Pairs.
+def compare(documents, boilerplate_code="", options=None, top=None):
+    """Every pair of ``documents`` ({student: answer code}), most similar first, as Pairs; the
+    ``top`` most similar (default ``options.top``) with their matching passages.
 
     A student with no answer code at all (a blank submission) is compared like any other and
     scores 0 with everyone: nothing of theirs can match.
@@ -113,9 +114,10 @@ def compare(documents, boilerplate_code="", options=None):
     for a, b in combinations(sorted(prints), 2):
         _, (share_a, share_b), (slices_a, slices_b) = compare_files(prints[a], prints[b])
         share_a, share_b = float(share_a), float(share_b)
-        pair = Pair(a, b, (share_a + share_b) / 2, share_a, share_b)
-        if pair.score > 0:
-            pair.passages = matching_passages(prints[a], prints[b], slices_a.astype(int), slices_b.astype(int))
-        pairs.append(pair)
+        pairs.append(Pair(a, b, (share_a + share_b) / 2, share_a, share_b))
     pairs.sort(key=lambda p: (-p.score, p.a, p.b))
+    for pair in pairs[:options.top if top is None else top]:
+        if pair.score > 0:   # passages are slow to find: only for the pairs a reader will see
+            _, _, (slices_a, slices_b) = compare_files(prints[pair.a], prints[pair.b])
+            pair.passages = matching_passages(prints[pair.a], prints[pair.b], slices_a.astype(int), slices_b.astype(int))
     return pairs
