@@ -141,6 +141,16 @@ def test_unknown_assignment_is_a_clear_error(tmp_path):
         main(["hw99", "--root", str(tmp_path)])
 
 
+def test_fewer_than_two_submissions_is_a_clear_error(tmp_path):
+    settings = pipeline.scratch_course(tmp_path, names=[NOTEBOOK])
+    with pytest.raises(SystemExit, match="no release folder"):
+        main([settings.assignment, "--root", str(tmp_path)])
+    shutil.copytree(RELEASE, settings.release)          # the committed release stands in for generate_assignment
+    pipeline.submit(tmp_path, "only_one", {NOTEBOOK: notebooks.read(RELEASE / f"{NOTEBOOK}.ipynb")})
+    with pytest.raises(SystemExit, match="1 submission.*nothing to compare"):
+        main([settings.assignment, "--root", str(tmp_path)])
+
+
 # ------------------------------------------------------------- slow: a scratch course, the command
 
 @pytest.fixture(scope="module")
