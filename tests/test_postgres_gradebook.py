@@ -62,7 +62,7 @@ def test_feedback_totals_and_ungraded_pages_come_from_the_postgresql_gradebook(p
     with gradebook.opened(settings) as gb:
         sub = gb.find_submission(settings.assignment, "ref")
         got, most = sub.score, sub.max_score
-    assert 0 < got <= most == top
+    assert 0 < got <= most and top < most  # two notebooks: the homework total is more than one notebook's
     ref = (settings.feedback("ref") / f"{NOTEBOOK}.html").read_text()
     assert f"Homework {settings.assignment} total: {got:g} / {most:g}" in ref, \
         "the reference's feedback page has no homework total from the gradebook"
