@@ -69,6 +69,11 @@ if [ "$(cat "$venv/course.sha256" 2>/dev/null)" != "$want" ]; then
   rm -rf "$build"
   echo "$want" > "$venv/course.sha256"
 fi
+# The course's own Jupyter server extensions (jupyter-config/), enabled as ./run enables them in .venv.
+if [ -d "$kit/jupyter-config/jupyter_server_config.d" ]; then
+  mkdir -p "$venv/etc/jupyter/jupyter_server_config.d"
+  cp "$kit"/jupyter-config/jupyter_server_config.d/*.json "$venv/etc/jupyter/jupyter_server_config.d/"
+fi
 # JupyterLab's system-wide defaults: no pop-ups asking users about Jupyter news or updates.
 mkdir -p "$venv/share/jupyter/lab/settings"
 cp "$kit/deploy/jupyterhub/overrides.json" "$venv/share/jupyter/lab/settings/overrides.json"
@@ -113,9 +118,12 @@ exchange_root=$("$venv/bin/python" -I -c 'import sys; from course import setting
     > jupyter_server_config.d/nbgrader.json
   # The formgrader and create-assignment JupyterLab plugins off, and locked (JupyterLab >= 4.1 would
   # otherwise let a user re-enable them in its plugin manager).
+  # (Each command takes a while: done once, then found in labconfig/page_config.json.)
   for plugin in @jupyter/nbgrader:formgrader @jupyter/nbgrader:create-assignment; do
-    "$venv/bin/jupyter" labextension disable --level=user "$plugin" >/dev/null 2>&1
-    "$venv/bin/jupyter" labextension lock --level=user "$plugin" >/dev/null 2>&1
+    if ! grep -qs "\"$plugin\"" labconfig/page_config.json; then
+      "$venv/bin/jupyter" labextension disable --level=user "$plugin" >/dev/null 2>&1
+      "$venv/bin/jupyter" labextension lock --level=user "$plugin" >/dev/null 2>&1
+    fi
   done
 )
 chmod -R a+rX "$student"
