@@ -1,10 +1,12 @@
 """Walls around student code (issue 16): no network at all; bounded disk, processes, CPU and memory.
 
 One scratch course and one real `nbgrader autograde` of a few students, each running into one wall
-in problem 4 (all of them answer problem 3 with the reference, which must keep full marks):
+in problem 4 (the reference and the two students whose kernels are stopped also answer problem 3
+with the reference, which must keep full marks):
 
 * ``net_probe`` tries a TCP listener this test opens on 127.0.0.1, scans every TCP port of
-  127.0.0.1, counts listening sockets in /proc/net/tcp and tries an outside address;
+  127.0.0.1, lists the listening sockets in /proc/net/tcp and tries an outside address (only what
+  its own kernel listens on, in its own network namespace, may show up);
 * ``disk_hog`` writes 40 MiB into /tmp, then its function writes 40 MiB into the working folder
   (together more than the run's 64 MiB);
 * ``fork_bomb`` forks until it is stopped (each child execs a ``sleep`` with a marker we look for);
@@ -38,6 +40,8 @@ ARGS = ["--Execute.timeout=90", "--TrustedExecute.call_timeout=20",
         f"--SandboxedKernelManager.process_limit={PROCESSES}",
         f"--SandboxedKernelManager.cpu_limit_s={CPU_S}"]
 
+WITH_OTHER = ("reference", "fork_bomb", "cpu_burner")   # also graded in problem 3 (kept short: 2 cores)
+
 pytestmark = pytest.mark.slow
 
 
@@ -69,7 +73,8 @@ def _net_probe(port):
         "        _open.append(_p)\n"
         "    _s.close()\n"
         "print('OPEN_PORTS', _open)\n"
-        "print('LISTENING', sum(l.split()[3] == '0A' for l in open('/proc/net/tcp').read().splitlines()[1:]))\n"
+        "print('LISTENING', sorted(int(l.split()[1].split(':')[1], 16) for l in open('/proc/net/tcp')\n"
+        "                          .read().splitlines()[1:] if l.split()[3] == '0A'))\n"
         "print('OUTSIDE', _reach('192.0.2.1', 80))\n")
 
 
@@ -126,7 +131,8 @@ def graded(tmp_path_factory):
         folder = course / "submitted" / student / "hw4"
         folder.mkdir(parents=True)
         (folder / f"{NB}.ipynb").write_text(json.dumps(nb))
-        (folder / f"{OTHER}.ipynb").write_text(json.dumps(reference[OTHER]))
+        if student in WITH_OTHER:
+            (folder / f"{OTHER}.ipynb").write_text(json.dumps(reference[OTHER]))
     start = time.monotonic()
     proc = pipeline.nbgrader(course, "autograde", "hw4", "--force", *ARGS, check=False)
     seconds = time.monotonic() - start
@@ -138,7 +144,7 @@ def graded(tmp_path_factory):
     listener.close()
     left = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     feedback = pipeline.nbgrader(course, "generate_feedback", "hw4", "--force", check=False)
-    return {"course": course, "proc": proc, "seconds": seconds, "reached": reached, "ps": left,
+    return {"course": course, "port": port, "proc": proc, "seconds": seconds, "reached": reached, "ps": left,
             "feedback": feedback, "scores": gradebook.scores(settings.load(course)), "students": list(answers)}
 
 
@@ -160,15 +166,20 @@ def test_every_submission_is_graded_and_the_other_notebook_keeps_full_marks(grad
     assert "error processing assignment" not in graded["proc"].stderr, graded["proc"].stderr[-3000:]
     assert sorted(graded["scores"]) == sorted(graded["students"])
     assert _lost(graded, "reference") == []
-    for student in graded["students"]:
+    for student in WITH_OTHER:
         assert _lost(graded, student, OTHER) == [], student
     assert graded["feedback"].returncode == 0, graded["feedback"].stderr[-2000:]
+
+
+def _probe(out, key):
+    return json.loads(out.split(f"{key} ")[1].splitlines()[0])
 
 
 def test_student_code_has_no_network(graded):
     out = _outputs(graded, "net_probe", "kernel_regression_answer")
     assert "LISTENER ConnectionRefusedError" in out, out
-    assert "OPEN_PORTS []" in out and "LISTENING 0" in out, out
+    assert graded["port"] not in _probe(out, "OPEN_PORTS") + _probe(out, "LISTENING"), out
+    assert set(_probe(out, "OPEN_PORTS")) <= set(_probe(out, "LISTENING")), "only its own kernel's sockets"
     assert "OUTSIDE OPEN" not in out and "OUTSIDE " in out, out
     assert not graded["reached"], "the test's listener on 127.0.0.1 was reached from student code"
     assert _lost(graded, "net_probe") == []
@@ -177,7 +188,9 @@ def test_student_code_has_no_network(graded):
 def test_writing_more_than_the_disk_bound_fails_in_its_own_tests_with_a_plain_reason(graded):
     assert _lost(graded, "disk_hog") == sorted(KR_TESTS)
     assert "No space left on device" in _outputs(graded, "disk_hog", KR_TESTS[0])
-    assert "more disk space than allowed" in _feedback(graded, "disk_hog")
+    page = _feedback(graded, "disk_hog")
+    assert "used more disk space than allowed (its /tmp and working folder" in page   # in the tests' messages
+    assert f"more disk space than allowed ({DISK_MB} MiB" in page                       # in the cell that hit it
 
 
 def test_a_fork_bomb_stops_at_the_process_bound_and_leaves_nothing_running(graded):
@@ -264,4 +277,7 @@ def test_cluster_grading_over_tls_gives_the_same_grades_and_no_network(graded, t
     after = gradebook.scores(settings.load(graded["course"]))
     assert {s: after[s] for s in before} == before
     out = _outputs(graded, "net_probe", "kernel_regression_answer")
-    assert "OPEN_PORTS []" in out and "LISTENING 0" in out, out
+    cluster_ports = {int(address.rsplit(":", 1)[1]) for address in
+                     [cluster.scheduler_address] + [w.worker_address for w in cluster.workers.values()]}
+    assert cluster_ports and not cluster_ports & set(_probe(out, "OPEN_PORTS")), out
+    assert set(_probe(out, "OPEN_PORTS")) <= set(_probe(out, "LISTENING")), out

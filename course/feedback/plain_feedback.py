@@ -94,15 +94,16 @@ class PlainFeedback(ClearHiddenTests):
         elif ename == "NameError":
             text = (f"NameError: {evalue} (is the answer above still unanswered, "
                     "renamed, or did its cell fail?)")
-        elif "No space left on device" in evalue:  # the sandbox's bounds (course/protection/sandbox.py)
-            text = (f"{ename}: {evalue}\nYour notebook used more disk space than allowed "
-                    "(its /tmp and working folder together), so your code could not write its file.")
-        elif "Resource temporarily unavailable" in evalue or "can't start new thread" in evalue:
-            text = (f"{ename}: {evalue}\nYour notebook started more processes or threads than allowed.")
-        elif ename == "MemoryError":
-            text = f"MemoryError: {evalue}\nYour code needed more memory than a notebook may use."
         else:
             text = f"{ename}: {evalue}"
+        # the sandbox's bounds (course/protection/sandbox.py), said in plain words
+        if "No space left on device" in evalue:
+            text += ("\nYour notebook used more disk space than allowed (its /tmp and working folder "
+                     "together), so your code could not write its file.")
+        elif "Resource temporarily unavailable" in evalue or "can't start new thread" in evalue:
+            text += "\nYour notebook started more processes or threads than allowed."
+        elif "MemoryError" in ename + evalue:
+            text += "\nYour code needed more memory than a notebook may use."
         output["traceback"] = [_red(line) if i == 0 else line
                                for i, line in enumerate(text.split("\n"))]
         return output

@@ -5,8 +5,8 @@ with.  It exists because nbgrader runs submissions with the grading user's right
 solutions, the gradebook and every service of the grading machine.  With bubblewrap the kernel gets
 
 * its own user namespace (uid nobody, no capabilities), PID namespace (its processes die with it),
-  IPC and UTS namespaces, and its own **network namespace** with nothing in it but a loopback that is
-  down: no TCP or UDP reaches the grading machine (PostgreSQL, Jupyter, a Dask scheduler) or any
+  IPC and UTS namespaces, and its own **network namespace** with nothing in it but a loopback of its
+  own: no TCP or UDP reaches the grading machine (PostgreSQL, Jupyter, a Dask scheduler) or any
   other host.  The kernel therefore talks ZMQ over Unix sockets (``transport = "ipc"``), which it
   binds in its own /tmp; the grader and the trusted kernel reach them through
   ``/proc/<sandbox pid>/root/...`` (a path into the sandbox's mount namespace, open to the user who
@@ -63,7 +63,8 @@ CGROUP_PREFIX = "hw4-kernel-"    # the pids cgroups made when grading as root
 CPU_GRACE_S = 5                  # SIGXCPU at cpu_limit_s, SIGKILL this much later if it was caught
 # /etc is not bound whole: root-owned secrets (/etc/shadow, /etc/ssl/private) stay out of view
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "fonts", "passwd",
-             "group", "nsswitch.conf", "alternatives", "mime.types", "os-release", "matplotlibrc")
+             "group", "nsswitch.conf", "alternatives", "mime.types", "os-release", "matplotlibrc",
+             f"python{sys.version_info[0]}.{sys.version_info[1]}")   # Debian's Python reads its sitecustomize here
 
 
 class LimitedKernelManager(AsyncKernelManager):
