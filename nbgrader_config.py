@@ -54,8 +54,8 @@ c.PlainFeedback.show_hidden_tests = False
 c.GenerateFeedback.post_convert_hook = "course.feedback.ungraded_pages.ungraded_pages_hook"
 # Feedback pages readable offline (course/feedback/page.py): math written in as MathML, no script, failure messages wrap.
 c.GenerateFeedback.exporter_class = "course.feedback.page.FeedbackPage"
+from course.feedback.page import template_basedirs  # noqa: E402  (the course's template folder, then nbgrader's)
 # The formgrader typesets math with the MathJax the Jupyter server serves (jupyter-server-mathjax), not a CDN.
-from course.feedback.page import template_basedirs  # noqa: E402
 c.HTMLExporter.extra_template_basedirs = template_basedirs()
 # nbgrader's log (appended by every command), where the feedback and the report find why a submission could not be graded.
 c.NbGrader.logfile = os.path.join(c.CourseDirectory.root, "nbgrader.log")
