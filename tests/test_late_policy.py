@@ -218,6 +218,7 @@ def _case(trip, role):
                    sorted((trip["course"] / "feedback" / login / ASSIGNMENT).glob("*.html")))
     notes = [html.unescape(re.sub(r"<[^>]+>", "", m)) for m in
              re.findall(r'<p class="course-lateness"[^>]*>(.*?)</p>', page, re.S)]
+    trip.setdefault("pages", {})[role] = page
     return g, auto, notes
 
 
@@ -238,7 +239,11 @@ def test_late_submission_loses_a_share_per_started_day_up_to_the_cap(late_trip, 
     g, auto, notes = _case(late_trip, role)
     assert g["seconds_late"] == pytest.approx(hours * 3600, abs=1)
     assert g["penalty"] == pytest.approx(_expected(auto, hours), abs=0.011)
-    assert g["score"] == pytest.approx(auto - _expected(auto, hours), abs=0.011)
+    # nbgrader's SubmittedAssignment.score is before the penalty; the feedback page shows it after
+    after = auto - _expected(auto, hours)
+    page = late_trip["pages"][role]
+    assert f"Score: {after:g} / " in page and f"total: {after:g} / " in page, \
+        re.findall(r"Score: [^<]*|total: [^<]*", page)
     percent = min(days * PERCENT, CAP)
     assert len(notes) == len(late_trip["names"]), notes
     for note in notes:

@@ -143,7 +143,7 @@ class PlainFeedback(ClearHiddenTests):
         try:
             with Gradebook(info["db_url"]) as gb:
                 sub = gb.find_submission(info["assignment"], info["student"])
-                totals = [(nb.name, nb.score, nb.max_score)
+                totals = [(nb.name, nb.score - (nb.late_submission_penalty or 0), nb.max_score)  # as GetGrades: after any late penalty
                           for nb in sorted(sub.notebooks, key=lambda n: n.name)]
                 this = gb.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
                 state = {g.name: (bool(g.needs_manual_grade), g.manual_score) for g in this.grades}
