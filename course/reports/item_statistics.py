@@ -49,7 +49,7 @@ class ItemStatistics(Configurable):
         0.15, help="Flag a test cell whose discrimination (point-biserial, pass vs the rest of the score) is below this."
     ).tag(config=True)
     min_submissions = Integer(
-        10, help="Discrimination is flagged only with at least this many graded submissions (noise below)."
+        10, help="Discrimination and 'nearly all pass' are flagged only with at least this many graded submissions."
     ).tag(config=True)
     crash_share = Float(
         0.5, help="Flag a test cell when one error other than AssertionError is at least this share of its failures."
@@ -160,7 +160,7 @@ def _reasons(item, limits):
     pct = f"{100 * item.pass_rate:.0f}%"
     if item.pass_rate < limits.hard_below:
         reasons.append(f"only {pct} pass: a broken test, or a part the class missed")
-    elif item.pass_rate > limits.easy_above:
+    elif item.pass_rate > limits.easy_above and item.n >= limits.min_submissions:
         reasons.append(f"{pct} pass: it tells almost nobody apart (fine for a warm-up check)")
     if item.discrimination is not None and item.n >= limits.min_submissions:
         if item.discrimination < 0:
@@ -215,11 +215,12 @@ def render(stats):
          "(positive: stronger students pass it more often; near zero or negative: look at it); and its "
          "most frequent failure messages with the number of students who got each (numbers in a "
          "message shown as #). "
-         f"Flagged: passed by under {100 * limits.hard_below:.0f}% or over {100 * limits.easy_above:.0f}%, "
-         f"discrimination under {limits.discrimination_below:g} (with at least {limits.min_submissions} "
-         "submissions), or mostly failing with an error that is not a failed check.</p>"]
+         f"Flagged: passed by under {100 * limits.hard_below:.0f}%; with at least {limits.min_submissions} "
+         f"submissions, passed by over {100 * limits.easy_above:.0f}% or with a discrimination under "
+         f"{limits.discrimination_below:g}; or failing mostly with an error that is not a failed check.</p>"]
     if n and n < limits.min_submissions:
-        h.append(f"<p class='note'>With {n} graded submissions, discrimination is shown but not flagged.</p>")
+        h.append(f"<p class='note'>With {n} graded submissions, discrimination is shown but not flagged "
+                 "(too few to tell).</p>")
     h.append(f"<p id='items-flagged'><b>{len(flagged)} of {len(items)} test cells flagged.</b></p>")
     h.append("<table id='item-statistics-table'><tr><th>test cell</th><th>problem</th><th>pass rate</th>"
              "<th>discrimination</th><th>most frequent failures (students)</th><th>why look</th></tr>")
