@@ -7,13 +7,16 @@
     course.protection    grading a hostile submission: sandboxed student kernel, trusted test
                          kernel, the plain-data bridge between them, notebook repair
     course.feedback      what a student gets back: plain-words feedback, pages for ungraded notebooks
-    course.reports       what an instructor reads: the grading report
+    course.reports       what an instructor reads: the grading report and its item statistics
+    course.similarity    which submissions' answer code is suspiciously alike
+    course.late          a per-day late penalty and per-student extensions, as nbgrader plugins
+    course.export        grades in an LMS's own import format (Canvas)
     course.parallel      grading a class at scale: worker processes or a Dask cluster
     course.exchange      handing out and collecting: nbgrader's exchange settings and checks
     course.authoring     writing the course: submissions from code, examples, the corpus, checks
 
 Lower layers never import higher ones: settings, notebooks < pipeline, gradebook < protection,
-feedback < reports, parallel, exchange, authoring.  Nothing here replaces an nbgrader command; the
+late, feedback < reports, similarity, export, parallel, exchange, authoring.  Nothing here replaces an nbgrader command; the
 plugins are loaded by nbgrader_config.py.
 """
 from pathlib import Path

@@ -7,6 +7,7 @@ server for a class on a cluster - and never a path of its own.  Writers are nbgr
 
 May import: course.settings, course.notebooks, nbgrader.
 """
+import dataclasses
 from contextlib import contextmanager
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -72,3 +73,18 @@ def auto_total(cells):
     """(points earned, points possible) over the autograded cells of one notebook (a value of scores())."""
     auto = [(s or 0, m) for s, m, is_auto in cells.values() if is_auto]
     return sum(s for s, _ in auto), sum(m for _, m in auto)
+
+
+def for_assignment(settings, name):
+    """``settings`` for assignment ``name``: the course's own (``Course.assignment``) or one the
+    gradebook holds; SystemExit naming the known assignments otherwise (for the command lines)."""
+    if not name or name == settings.assignment:
+        return settings
+    known = []
+    if exists(settings):
+        with opened(settings) as gb:
+            known = [a.name for a in gb.assignments]
+    if name not in known:
+        raise SystemExit(f"error: no assignment {name!r} in this course: the course's assignment is "
+                         f"{settings.assignment!r}" + (f", the gradebook holds {', '.join(sorted(known))}" if known else ""))
+    return dataclasses.replace(settings, assignment=name)

@@ -5,7 +5,6 @@ wherever ``CsvExportPlugin.to`` puts it) from the gradebook and the roster (``Ca
 or ``--roster``).  ASSIGNMENT (default: the course's) must be the course's or one in the gradebook.
 """
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -16,20 +15,6 @@ from . import canvas, roster as rosters
 from .totals import assignment_totals
 
 LMS = ("canvas",)
-
-
-def assignment_settings(settings, name):
-    """The course's settings for assignment ``name``: the course's own or one the gradebook holds."""
-    if not name or name == settings.assignment:
-        return settings
-    known = []
-    if gradebook.exists(settings):
-        with gradebook.opened(settings) as gb:
-            known = [a.name for a in gb.assignments]
-    if name not in known:
-        raise SystemExit(f"error: no assignment {name!r} in this course: the course's assignment is "
-                         f"{settings.assignment!r}" + (f", the gradebook holds {', '.join(sorted(known))}" if known else ""))
-    return dataclasses.replace(settings, assignment=name)
 
 
 def nbgrader_csv(config, root):
@@ -51,7 +36,7 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="output file (default: ASSIGNMENT_canvas.csv beside grades.csv)")
     args = parser.parse_args(argv)
 
-    settings = assignment_settings(course_settings.load(args.root), args.assignment)
+    settings = gradebook.for_assignment(course_settings.load(args.root), args.assignment)
     config = Config(course_settings.read_config(settings.root))
     options = canvas.CanvasExport(config=config)
     for trait, value in (("roster", args.roster), ("student_id_column", args.id_column),

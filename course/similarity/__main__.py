@@ -5,7 +5,6 @@ ROOT/ASSIGNMENT_similarity.html with each listed pair's matching passages side b
 must be the course's (``Course.assignment``) or an assignment in the gradebook.
 """
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -14,20 +13,6 @@ from traitlets.config import Config
 from .. import gradebook, settings as course_settings
 from . import answers, page
 from .compare import Similarity, compare
-
-
-def assignment_settings(settings, name):
-    """The course's settings for assignment ``name``: the course's own or one the gradebook holds."""
-    if name == settings.assignment:
-        return settings
-    known = []
-    if gradebook.exists(settings):
-        with gradebook.opened(settings) as gb:
-            known = [a.name for a in gb.assignments]
-    if name not in known:
-        raise SystemExit(f"error: no assignment {name!r} in this course: the course's assignment is "
-                         f"{settings.assignment!r}" + (f", the gradebook holds {', '.join(sorted(known))}" if known else ""))
-    return dataclasses.replace(settings, assignment=name)
 
 
 def main(argv=None):
@@ -40,7 +25,7 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="the page (default: ROOT/ASSIGNMENT_similarity.html)")
     args = parser.parse_args(argv)
 
-    settings = assignment_settings(course_settings.load(args.root), args.assignment)
+    settings = gradebook.for_assignment(course_settings.load(args.root), args.assignment)
     options = Similarity(config=Config(course_settings.read_config(settings.root)))
     top = args.top if args.top is not None else options.top
     if not settings.release.is_dir():
