@@ -235,7 +235,7 @@ def render(stats):
             msgs += f"<li class='note'>and {more} other message{'s' if more > 1 else ''}</li>"
         h.append(f"<tr class='item-stat{' flagged' if it.flagged else ''}' data-grade-id='{e(it.grade_id)}' "
                  f"data-notebook='{e(it.notebook)}'><td><code>{e(it.grade_id)}</code></td><td>{e(it.notebook)}</td>"
-                 f"<td class='num pass-rate'>{100 * it.pass_rate:.0f}% ({it.passed} / {it.n})</td>"
+                 f"<td class='num pass-rate' style='white-space:nowrap'>{100 * it.pass_rate:.0f}% ({it.passed} / {it.n})</td>"
                  f"<td class='num discrimination'>{disc}</td>"
                  f"<td class='messages'>{'<ul>' + msgs + '</ul>' if msgs else ''}</td>"
                  f"<td class='reasons'>{'<br>'.join(e(r) for r in it.reasons)}</td></tr>")
