@@ -124,11 +124,15 @@ def upload(page, folder_url, files):
         page.locator(".jp-FileBrowser-toolbar .jp-id-upload jp-button, "
                      ".jp-FileBrowser-toolbar .jp-id-upload button").first.click()
     chooser.value.set_files([str(f) for f in files])
-    for _ in files:
-        overwrite = page.locator(".jp-Dialog button", has_text="Overwrite")
+    dialogs = page.locator(".jp-Dialog")
+    for _ in files:     # one "Overwrite file?" dialog per file, each appearing as the last closes
+        overwrite = page.locator(".jp-Dialog button", has_text="Overwrite").first
         overwrite.wait_for()
+        asked = dialogs.first.get_attribute("aria-label")
         overwrite.click()
-        page.locator(".jp-Dialog").wait_for(state="detached")
+        wait_until(lambda: dialogs.count() == 0 or dialogs.first.get_attribute("aria-label") != asked,
+                   60_000, f"the answer to {asked!r}", interval=0.2)
+    dialogs.first.wait_for(state="detached")
 
 
 def validate_notebook(page, notebook_url):
