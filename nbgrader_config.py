@@ -82,14 +82,6 @@ c.SandboxedKernelManager.process_limit = 128
 c.SandboxedKernelManager.cpu_limit_s = 600
 # The trusted kernel that runs the tests holds the student's returned data: a memory limit keeps it from taking the machine.
 c.TrustedExecute.trusted_memory_limit_mb = 4096
-# Its /tmp and working folder together may hold this much (MiB); a write beyond it fails with "no space left".
-c.SandboxedKernelManager.disk_limit_mb = 256
-# Processes and threads it may have at once, so a fork bomb stops there (the kernel itself uses about a dozen).
-c.SandboxedKernelManager.process_limit = 128
-# CPU seconds its process may use over the whole notebook; beyond it the kernel is stopped and the rest scores zero.
-c.SandboxedKernelManager.cpu_limit_s = 600
-# The trusted kernel that runs the tests holds the student's returned data: a memory limit keeps it from taking the machine.
-c.TrustedExecute.trusted_memory_limit_mb = 4096
 # bubblewrap hides the course folder, the gradebook and other students from the student's kernel ("auto": when installed).
 c.SandboxedKernelManager.sandbox = "auto"
 # Every submitted notebook is rebuilt from the source notebook with the student's answers carried over, so a
