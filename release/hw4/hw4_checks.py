@@ -7,7 +7,11 @@ students with the notebooks (the visible tests use it too) and nbgrader copies
 the instructor's version over whatever a submission holds before grading.
 
 Nothing here knows any answer: reference values live in the (hidden) test
-cells themselves.
+cells themselves.  What the checks do know is what no correct answer returns:
+``None`` (a function that forgot its ``return``) and nan or inf where the
+reference expects a number.  Those fail here, in one place, so that no test can
+give a point to an answer that computes nothing: ``None`` read as nan would
+otherwise compare equal to a nan computed from the same function's outputs.
 """
 import copy
 import warnings
@@ -37,6 +41,12 @@ def _where(case):
     return f" ({case})" if case else ""
 
 
+def _forgot_return(what, case):
+    """The failure for a ``None`` where a value was expected."""
+    raise AssertionError(f"{what}{_where(case)}: got None instead of a value. Does the function end "
+                         f"with a `return` statement that returns its result?")
+
+
 def _fail(what, case, message, expected, got):
     """Raise the failure of a comparison, with both values shown below the message."""
     raise AssertionError(f"{what}{_where(case)}: {message}\n  expected: {_show(expected)}\n"
@@ -50,7 +60,9 @@ def call(func, *args, name=None, case=None, **kwargs):
     place cannot disturb the test's own data; warnings (for example numpy's
     RuntimeWarning from ``np.log(0)``) are silenced, because a correct answer
     must not lose points for them.  Any exception becomes an AssertionError
-    that names the function and the case.
+    that names the function and the case, and so does a ``None`` result: no
+    answer of this homework returns None, and a function that forgets its
+    ``return`` must not pass a test that compares its results with each other.
     """
     name = name or getattr(func, "__name__", "the function")
     args = copy.deepcopy(args)
@@ -59,7 +71,7 @@ def call(func, *args, name=None, case=None, **kwargs):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with np.errstate(all="ignore"):
-                return func(*args, **kwargs)
+                result = func(*args, **kwargs)
     except NotImplementedError:
         raise AssertionError(f"{name} is not implemented yet{_where(case)}.") from None
     except AssertionError:
@@ -68,6 +80,10 @@ def call(func, *args, name=None, case=None, **kwargs):
         raise AssertionError(
             f"{name} raised {type(exc).__name__}: {exc}{_where(case)}."
         ) from None
+    if result is None:
+        raise AssertionError(f"{name} returned None{_where(case)}: it must return its result. "
+                             f"Is the `return` statement missing?")
+    return result
 
 
 def check_true(condition, message):
@@ -78,6 +94,8 @@ def check_true(condition, message):
 
 def check_shape(got, shape, what, case=None):
     """Check that ``got`` is an array-like of exactly ``shape``."""
+    if got is None:
+        _forgot_return(what, case)
     try:
         got_shape = np.shape(got)
     except Exception:
@@ -91,6 +109,8 @@ def check_shape(got, shape, what, case=None):
 
 def check_equal(got, expected, what, case=None):
     """Check exact equality of integers, booleans or integer arrays."""
+    if got is None:
+        _forgot_return(what, case)
     expected_arr = np.asarray(expected)
     try:
         got_arr = np.asarray(got)
@@ -109,12 +129,19 @@ def check_equal(got, expected, what, case=None):
               f"expected {expected_arr[first].item()!r}, got {got_arr[first].item()!r}).", expected, got)
 
 
-def check_close(got, expected, what, case=None, rtol=1e-7, atol=1e-9):
+def check_close(got, expected, what, case=None, rtol=1e-7, atol=1e-9, expect_nonfinite=False):
     """Check that numbers or arrays agree to a tolerance.
 
-    ``got`` must have the expected shape, be finite wherever ``expected`` is,
-    and satisfy ``|got - expected| <= atol + rtol * |expected|``.
+    ``got`` must have the expected shape, be finite, and satisfy
+    ``|got - expected| <= atol + rtol * |expected|``.  nan or inf in ``got``
+    passes only where ``expected`` holds the same nan or inf *and* the test says
+    so with ``expect_nonfinite=True`` (an independent reference that expects
+    exactly that).  Without it a non-finite ``expected`` fails the check: it can
+    only come from the student's own results (a reference computed from them),
+    and nan == nan must not earn a point.
     """
+    if got is None:
+        _forgot_return(what, case)
     expected_arr = np.asarray(expected, dtype=float)
     try:
         got_arr = np.asarray(got, dtype=float)
@@ -123,6 +150,9 @@ def check_close(got, expected, what, case=None, rtol=1e-7, atol=1e-9):
                              f"{_show(expected)}, got {got!r}.") from None
     if got_arr.shape != expected_arr.shape:
         _fail(what, case, f"expected shape {expected_arr.shape}, got shape {got_arr.shape}.", expected, got)
+    if not expect_nonfinite and not np.all(np.isfinite(expected_arr)):
+        _fail(what, case, "cannot compare: the value to compare with holds nan or inf, so it comes from "
+              "results of yours that were nan or inf (or None) earlier in this test.", expected, got)
     bad_nan = ~np.isfinite(got_arr) & np.isfinite(expected_arr)
     if np.any(bad_nan):
         first = tuple(int(i) for i in np.argwhere(bad_nan)[0])
