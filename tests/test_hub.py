@@ -34,7 +34,7 @@ from course.authoring import examples, submissions
 from course.notebooks import notebook_names, write as write_notebook
 
 from support import hub, hub_pages as pages
-from support.course import EXAMPLES, ROOT
+from support.course import EXAMPLES
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # The README's table of autograded totals for the same answers (./run grade's example students).
@@ -131,8 +131,8 @@ def test_course_on_jupyterhub(tmp_path):
             got = {role: gradebook_total(scores.get(logins[role], {}), names) for role in EXPECTED}
             assert got == EXPECTED, f"gradebook totals {got}, expected {EXPECTED}"
             for role in EXPECTED:
-                _student_reads_feedback(step, pages_of[role], role, logins[role], settings, names,
-                                        scores[logins[role]])
+                _student_reads_feedback(step, pages_of[role], the_hub, role, logins[role], users[role][0],
+                                        settings, names, scores[logins[role]])
             browser.close()
         assert teacher  # the instructor's page stayed usable to the end
         print("\nsteps (s): " + ", ".join(f"{n} {t:.0f}" for n, t in step.times))
@@ -255,20 +255,18 @@ def _instructor_grades(browser, step, the_hub, logins, users, settings):
     return page
 
 
-def _student_reads_feedback(step, page, role, login, settings, names, scores):
-    with step(page, f"{role}_opens_own_feedback"):
-        page.goto(page.url.split("/lab")[0] + "/lab")
+def _student_reads_feedback(step, page, the_hub, role, login, home, settings, names, scores):
+    with step(page, f"{role}_fetches_feedback"):
+        page.goto(f"{the_hub.url}/user/{login}/lab")
         pages.open_assignment_list(page)
-        link = pages.fetch_feedback(page, settings.assignment)
-        with page.context.expect_page() as opened:
-            link.click()
-        feedback = opened.value
-        feedback.wait_for_load_state()
-        text = feedback.locator("body").inner_text()
+        pages.fetch_feedback(page, settings.assignment)
+        fetched = sorted((home / settings.assignment / "feedback").rglob("*.html"))
+        assert sorted(p.stem for p in fetched) == names, f"fetched feedback: {fetched}"
+    page_path = next(p for p in fetched if p.stem == names[0]).relative_to(home)
+    tab = pages.open_in_new_tab(page, f"{the_hub.url}/user/{login}/files/{page_path}")
+    with step(tab, f"{role}_opens_own_feedback"):
+        text = tab.locator("body").inner_text()
         got, top = gradebook.auto_total(scores.get(names[0], {}))
         # the student's own score for this notebook (18, 11 or 0 of problem 1's autograded points)
         assert re.search(rf"(?<![\d.]){got:g}(\.0+)?\s*/\s*\d", text), f"no {got:g} / ... in:\n{text[:1500]}"
-        step.shot(feedback, f"{role}_feedback_page")
-        feedback.close()
-    fetched = (Path(os.path.expanduser(f"~{login}")) / settings.assignment / "feedback").rglob("*.html")
-    assert sorted(p.stem for p in fetched) == names, "the fetched feedback is not one page per notebook"
+    tab.close()

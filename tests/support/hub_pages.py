@@ -80,7 +80,8 @@ def nbgrader_menu(page):
     items.first.wait_for()
     labels = [t.strip() for t in items.locator(".lm-Menu-itemLabel").all_inner_texts() if t.strip()]
     page.keyboard.press("Escape")
-    page.locator("#jp-mainmenu-nbgrader").wait_for(state="hidden")
+    if page.locator("#jp-mainmenu-nbgrader").is_visible():
+        page.locator(".lm-MenuBar-item", has_text=re.compile("^Nbgrader$")).click()   # closes it
     return labels
 
 
@@ -182,12 +183,22 @@ def run_in_console(page, code):
 
 
 def fetch_feedback(page, assignment):
-    """Assignment List: Fetch Feedback on the submitted assignment; waits for the feedback link."""
+    """Assignment List: Fetch Feedback on the submitted assignment, then "(view feedback)", which
+    shows the fetched feedback folder in the file browser."""
     item = _list_item(page, "submitted_assignments_list", assignment).first
     item.locator("button", has_text="Fetch Feedback").click()
-    link = page.locator("#submitted_assignments_list a", has_text=re.compile("view feedback", re.I)).first
+    link = page.locator("#submitted_assignments_list a", has_text="view feedback").first
     link.wait_for(timeout=LONG_MS)
-    return link
+    link.click()
+    page.locator(".jp-DirListing-item", has_text=".html").first.wait_for()
+
+
+def open_in_new_tab(page, url):
+    """What JupyterLab's "Open in New Browser Tab" does: the file from the user's server, in a new tab."""
+    tab = page.context.new_page()
+    tab.goto(url)
+    tab.wait_for_load_state()
+    return tab
 
 
 # ---------------------------------------------------------------------------- the formgrader
