@@ -60,6 +60,12 @@ c.HTMLExporter.extra_template_basedirs = template_basedirs()
 # nbgrader's log (appended by every command), where the feedback and the report find why a submission could not be graded.
 c.NbGrader.logfile = os.path.join(c.CourseDirectory.root, "nbgrader.log")
 
+# Nothing a student wrote runs in the formgrader or a feedback page (course/protection/inert.py; both pages use HTMLExporter).
+# In the rendered copy only, outputs keep text, PNG/JPEG and sanitised HTML: scripts, SVG and widgets are dropped.
+c.HTMLExporter.preprocessors = ["course.protection.inert.InertOutputs"]
+# Written answers (markdown) are rendered as nbconvert does, then sanitised: text and $math$ stay, nothing runs.
+c.HTMLExporter.filters = {"markdown2html": "course.protection.inert.markdown2html"}
+
 # Grading that a submission cannot fool, stall or crash (course/protection/; README "How grading is protected").
 # nbgrader's Execute is replaced: test cells run in a trusted kernel, student code in a sandboxed one.
 c.Autograde.autograde_preprocessors = [
