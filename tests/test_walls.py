@@ -17,9 +17,11 @@ reference and the network probe again (same grades; the probe finds no open port
 scheduler and its workers listen on 127.0.0.1), and clients without the certificates are refused.
 """
 import json
+import os
 import socket
 import ssl
 import subprocess
+import sys
 import time
 
 import nbformat
@@ -227,9 +229,17 @@ def test_the_trusted_kernel_has_a_memory_limit():
 
 @pytest.fixture(scope="module")
 def tls_cluster(tmp_path_factory):
-    from distributed import LocalCluster
     from course.parallel import security
     certificates = security.make_certificates(tmp_path_factory.mktemp("tls") / "certificates")
+    with pytest.MonkeyPatch.context() as patch:
+        # as `python -m course.parallel` does: nbgrader (here and on the workers) runs the environment's alembic
+        patch.setenv("PATH", os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
+        yield from _cluster(certificates)
+
+
+def _cluster(certificates):
+    from distributed import LocalCluster
+    from course.parallel import security
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
                       protocol="tls", security=security.security(certificates)) as cluster:
         yield cluster, certificates
