@@ -17,7 +17,6 @@ the formgrader still lands in the gradebook (the policy does not break the formg
 import html
 import html.parser
 import http.server
-import json
 import re
 import shutil
 import threading
@@ -259,7 +258,7 @@ def _display_code(remote):
         f"display(Javascript({js(remote)!r}))",
         f"display(SVG({svg!r}))",
         f"display(Markdown({payload!r}))",
-        f"publish_display_data({{'image/png': '\"><img src=x onerror=top.__pwned=1>', 'text/plain': 'forged png'}})",
+        "publish_display_data({'image/png': '\"><img src=x onerror=top.__pwned=1>', 'text/plain': 'forged png'})",
         f"publish_display_data({{'image/png': {PNG!r}}}, metadata={{'image/png': {{'width': '1 onerror=top.__pwned=1'}}}})",
         f"print({payload!r})",
         "print('PRINTED-TEXT-SHOWN')",
@@ -429,5 +428,15 @@ def test_formgrader_pages_are_inert_and_still_grade(hostile_course, chromium, tm
             _assert_nothing_ran(page, listener, events, f"formgrader {path}")
             assert HOSTILE_ID in page.text_content("body")
         page.screenshot(path=str(tmp_path / "formgrader_list.png"))
+
+        # a file in the student's autograded folder (nbgrader copies what a student hands in) is
+        # served by the formgrader under the submission's URL: sandboxed, nothing of it runs
+        (settings.load(course).autograded("mallory") / "evil.html").write_text(
+            f"<html><body>EVIL-FILE<script>{js(listener.url)}</script><img src=x onerror=\"{js(listener.url)}\">"
+            "</body></html>")
+        response = page.goto(f"{lab.url}/formgrader/submissions/{ids['mallory']}/evil.html")
+        assert response.ok and "sandbox" in response.headers["content-security-policy"]
+        _assert_nothing_ran(page, listener, events, "a file served from the submission folder")
+        assert "EVIL-FILE" in page.text_content("body")
         context.close()
         print(f"\nscreenshots: {tmp_path}")
