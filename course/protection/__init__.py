@@ -7,7 +7,12 @@
     bridge           the trusted kernel's side: student answers as proxies that call across the wall
     plaindata        the only thing that crosses the wall: plain data, never a pickle
     repair           RepairingExporter: every submitted notebook rebuilt from the source notebook
+    inert            what a student wrote rendered inert in every page (feedback, formgrader):
+                     sanitised markdown, only harmless outputs (c.HTMLExporter)
+    formgrader_csp   a Content-Security-Policy on the formgrader's pages (a Jupyter server
+                     extension, enabled by jupyter-config/ that ./run installs)
 
-All are loaded by nbgrader_config.py, so the plain ``nbgrader autograde`` has them.
+All but the last are loaded by nbgrader_config.py, so the plain ``nbgrader autograde`` and
+``generate_feedback`` have them.
 May import: course.settings, course.notebooks (plaindata: the standard library and numpy only).
 """
