@@ -13,7 +13,9 @@ students    three log in (one answers correctly, one with the typical mistakes, 
             correct one) and submits.  From a student's own server, the other students' homes and
             the instructor's course folder cannot be read.
 instructor  collects, autogrades each submission and generates and releases feedback, all in
-            the formgrader.  The gradebook has the README's totals: 76/76, 46/76, 0/76.
+            the formgrader, which grades with the course's protected executor; the formgrader
+            shows the gradebook's scores: every autograded point for the reference, none for the
+            blank release, part of every notebook's points for the typical mistakes.
 students    fetch their feedback and open it: each page shows that student's own score.
 
 Every step saves a screenshot (HW4_HUB_SHOTS names the folder; by default a temporary one, printed).
@@ -31,14 +33,14 @@ import pytest
 
 from course import gradebook, pipeline, settings as course_settings
 from course.authoring import examples, submissions
-from course.notebooks import notebook_names, write as write_notebook
+from course.notebooks import nbgrader_meta, notebook_names, read as read_notebook, write as write_notebook
 
 from support import hub, hub_pages as pages
 from support.course import EXAMPLES
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-# The README's table of autograded totals for the same answers (./run grade's example students).
-EXPECTED = {"correct": (76, 76), "mistakes": (46, 76), "blank": (0, 76)}
+# The three students: the reference answers, the typical mistakes (examples/), the blank release.
+ROLES = ("correct", "mistakes", "blank")
 
 
 def _needs():
@@ -91,7 +93,7 @@ def test_course_on_jupyterhub(tmp_path):
     scratch.chmod(0o755)          # the users reach their homes and the exchange through it
     shots = Path(os.environ["HW4_HUB_SHOTS"]) if os.environ.get("HW4_HUB_SHOTS") else tmp_path / "shots"
     tag = "hw4" + secrets.token_hex(2)
-    logins = {"instructor": f"{tag}_teach", **{role: f"{tag}_{role}" for role in EXPECTED}}
+    logins = {"instructor": f"{tag}_teach", **{role: f"{tag}_{role}" for role in ROLES}}
     made, the_hub = [], None
     try:
         # The admin: setup.sh, with the exchange of a scratch copy of the course's config.
@@ -122,15 +124,22 @@ def test_course_on_jupyterhub(tmp_path):
             _instructor_releases(browser, step, the_hub, logins["instructor"], users["instructor"][1],
                                  settings)
             pages_of = {}
-            for role in EXPECTED:
+            for role in ROLES:
                 pages_of[role] = _student_hands_in(browser, step, the_hub, role, logins[role],
                                                    users[role], course, names, settings)
             _student_cannot_read_others(step, pages_of["mistakes"], users, course, names)
             teacher = _instructor_grades(browser, step, the_hub, logins, users, settings)
             scores = gradebook.scores(settings)
-            got = {role: gradebook_total(scores.get(logins[role], {}), names) for role in EXPECTED}
-            assert got == EXPECTED, f"gradebook totals {got}, expected {EXPECTED}"
-            for role in EXPECTED:
+            got = {role: gradebook_total(scores.get(logins[role], {}), names) for role in ROLES}
+            top = autograded_points(settings, names)     # 76 (README: the reference 76/76, blank 0/76)
+            assert got["correct"] == (top, top), got
+            assert got["blank"] == (0, top), got
+            assert 0 < got["mistakes"][0] < top and got["mistakes"][1] == top, got
+            for name in names:   # every notebook's typical mistakes cost some points, not all
+                g, t = gradebook.auto_total(scores[logins["mistakes"]].get(name, {}))
+                assert 0 < g < t, f"mistakes in {name}: {g} / {t}"
+            print(f"\ngradebook (autograded): {got}")
+            for role in ROLES:
                 _student_reads_feedback(step, pages_of[role], the_hub, role, logins[role], users[role][0],
                                         settings, names, scores[logins[role]])
             browser.close()
@@ -146,6 +155,13 @@ def test_course_on_jupyterhub(tmp_path):
         for login in made:
             hub.remove_user(login)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def autograded_points(settings, names):
+    """The points of the autograded test cells of the source notebooks."""
+    return sum(nbgrader_meta(c).get("points", 0)
+               for name in names for c in read_notebook(settings.source / f"{name}.ipynb").cells
+               if c.cell_type == "code" and nbgrader_meta(c).get("grade"))
 
 
 def gradebook_total(by_notebook, names):
@@ -232,21 +248,23 @@ def _instructor_grades(browser, step, the_hub, logins, users, settings):
         pages.open_formgrader(page, the_hub.url, login)
         row = pages.assignment_row(page, settings.assignment)
         pages.formgrader_action(page, row, "collect", "collect")
-        row.locator("td.num-submissions", has_text=str(len(EXPECTED))).wait_for()
+        row.locator("td.num-submissions", has_text=str(len(ROLES))).wait_for()
     with step(page, "instructor_autogrades_each"):
         row.locator("td.num-submissions a").click()
         logs = {}
-        for role in EXPECTED:
+        for role in ROLES:
             student_row = page.locator("tr", has=page.locator("td.student-id", has_text=logins[role]))
             logs[role] = pages.formgrader_action(page, student_row, "autograde", f"autograde {logins[role]}")
         # The formgrader graded with the course's config: its protected executor ran every notebook.
         for role, text in logs.items():
             assert "Applying preprocessor: TrustedExecute" in text, f"{role}: autograde's log:\n{text[-3000:]}"
         page.reload()
-        for role, (got, top) in EXPECTED.items():
+        scores = gradebook.scores(settings)
+        for role in ROLES:
+            got, _ = gradebook_total(scores.get(logins[role], {}), notebook_names(settings.source))
             student_row = page.locator("tr", has=page.locator("td.student-id", has_text=logins[role]))
             score = student_row.locator("td.score").inner_text().strip()
-            assert re.match(rf"^{got}(\.0+)? / ", score), f"{role}: formgrader shows {score!r}"
+            assert re.match(rf"^{got:g}(\.0+)? / ", score), f"{role}: formgrader shows {score!r}, gradebook {got}"
     with step(page, "instructor_generates_and_releases_feedback"):
         pages.open_formgrader(page, the_hub.url, login)
         row = pages.assignment_row(page, settings.assignment)

@@ -161,7 +161,8 @@ def submit(page, assignment):
 
 
 def run_in_console(page, code):
-    """File > New > Console in the user's own server, run ``code``; the output's text."""
+    """A Python console (a new Launcher's Console card) on the user's own server: run ``code``, return
+    the output's text (``code`` prints PROBE-END last)."""
     page.locator(".jp-DirListing-item").first.wait_for()
     page.keyboard.press("Control+Shift+L")      # a new Launcher, then its Console card
     page.locator('.jp-Launcher-section:has-text("Console") .jp-LauncherCard >> visible=true').first.click()
