@@ -71,7 +71,7 @@ def _net_probe(port):
         "for _p in range(1, 65536):\n"
         "    _s = socket.socket()\n"
         "    _s.settimeout(0.5)\n"
-        "    if _s.connect_ex(('127.0.0.1', _p)) == 0:\n"
+        "    if _s.connect_ex(('127.0.0.1', _p)) == 0 and _s.getsockname()[1] != _p:  # not a self-connect\n"
         "        _open.append(_p)\n"
         "    _s.close()\n"
         "print('OPEN_PORTS', _open)\n"
