@@ -268,7 +268,7 @@ def test_toy_report_matches_gradebook_and_lists_ungraded(toy_course):
 def test_examples_report_matches_gradebook_and_export(graded_course, tmp_path):
     root, _, students = graded_course
     out = tmp_path / "report.html"
-    report.write(root, out)
+    report.write(settings.load(root), out)
     page = out.read_text()
     items = _check_report_against_gradebook(root, page, sorted(students))
     # the reference passes every test and the blank release none: each count lies strictly between

@@ -7,5 +7,5 @@
     page            the page itself: math as MathML, no script, messages that wrap (c.GenerateFeedback.exporter_class)
 
 Only the feedback copies change; the gradebook and autograded/ are never touched.
-May import: course.settings, course.notebooks, course.gradebook.
+May import: course.settings, course.notebooks, course.gradebook, course.late (the lateness notice).
 """

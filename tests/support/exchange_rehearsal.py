@@ -51,7 +51,6 @@ def settings(config=CONFIG):
         "exchange_root": cfg.Exchange.get("root", "/usr/local/share/nbgrader/exchange"),
         "course_id": cfg.CourseDirectory.get("course_id", ""),
         "duedate": cfg.DbAssignmentAddApp.get("duedate"),
-        "penalty_method": cfg.LateSubmissionPlugin.get("penalty_method", "none"),
         "before_duedate": cfg.ExchangeCollect.get("before_duedate", False),
         "named_regexp": cfg.FileNameCollectorPlugin.get("named_regexp", ""),
     }
