@@ -30,36 +30,19 @@ from course import notebooks, settings
 from course.authoring import submissions
 
 from support import jupyterlab as browser
+from support.chromium import sync_playwright_or_skip, wait_until
 from support.course import ASSIGNMENT
 
 pytestmark = pytest.mark.slow  # JupyterLab servers and Chromium
 
 NOTEBOOK = "problem2_gmm"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # Generous: the machine may be shared with other jobs.
 RUN_TIMEOUT_MS = 600_000
 
 
-def _playwright():
-    missing = []
-    if not os.access(browser.CHROMIUM, os.X_OK):
-        missing.append(f"{browser.CHROMIUM} (apt-get install chromium chromium-driver)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-        missing.append("the playwright package (pip install -r requirements.txt)")
-    if missing:
-        message = "browser test needs " + " and ".join(missing)
-        if IN_CI:
-            pytest.fail(message + ": in CI the browser test must run", pytrace=False)
-        pytest.skip(message)
-    return sync_playwright
-
-
 @pytest.fixture(scope="module")
 def chromium():
-    sync_playwright = _playwright()
+    sync_playwright = sync_playwright_or_skip("the browser test")
     with sync_playwright() as p:
         chrome = p.chromium.launch(executable_path=browser.CHROMIUM, headless=True,
                                    args=browser.CHROMIUM_ARGS)
@@ -133,16 +116,6 @@ def _prompts(page):
     }""")
 
 
-def _wait_until(predicate, timeout_ms, what, interval=1.0):
-    deadline = time.time() + timeout_ms / 1000
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout_ms / 1000:.0f} s waiting for {what}")
-
-
 def _kernel_idle(page):
     """The notebook's kernel is connected and idle (the status bar says "... | Idle")."""
     return page.evaluate("""() => {
@@ -163,7 +136,7 @@ def _run_cell(page, index, timeout_ms=RUN_TIMEOUT_MS):
     def ran():
         now = _prompts(page).get(str(index), "")
         return re.fullmatch(r"\d+", now) and now != before and _kernel_idle(page)
-    _wait_until(ran, timeout_ms, f"cell {index} to run", interval=0.2)
+    wait_until(ran, timeout_ms, f"cell {index} to run", interval=0.2)
 
 
 def _outputs_text(cell):
@@ -234,10 +207,10 @@ def test_student_completes_and_validates_in_jupyterlab(graded_course, chromium, 
 
         with step("open_release_notebook"):
             page.goto(lab.lab_url(path.name))
-            _wait_until(lambda: _cells(page).count() == len(release_nb.cells), 180_000,
+            wait_until(lambda: _cells(page).count() == len(release_nb.cells), 180_000,
                         f"the {len(release_nb.cells)} cells of {path.name}")
             page.locator(".jp-NotebookPanel-toolbar .validate-button").wait_for()
-            _wait_until(lambda: _kernel_idle(page), 180_000, "the kernel to start")
+            wait_until(lambda: _kernel_idle(page), 180_000, "the kernel to start")
 
         with step("run_every_cell_blank_raises_NotImplementedError"):
             # Run All stops at the first failing cell; a student who runs every cell in turn
@@ -261,7 +234,7 @@ def test_student_completes_and_validates_in_jupyterlab(graded_course, chromium, 
             for index, (grade_id, kind, text) in answers.items():
                 _paste_into_cell(page, _cells(page).nth(index), text)
             _menu(page, "File", "docmanager:save")
-            _wait_until(lambda: "jp-mod-dirty" not in (page.locator(
+            wait_until(lambda: "jp-mod-dirty" not in (page.locator(
                 ".lm-TabBar-tab.jp-mod-current").first.get_attribute("class") or ""),
                 60_000, "the notebook to be saved")
             saved = nbformat.read(path, as_version=4)
@@ -274,7 +247,7 @@ def test_student_completes_and_validates_in_jupyterlab(graded_course, chromium, 
         with step("restart_run_all_tests_pass"):
             _menu(page, "Run", "runmenu:restart-and-run-all")
             page.locator(".jp-Dialog .jp-mod-accept").click()
-            _wait_until(lambda: all(re.fullmatch(r"\d+", p) for p in _prompts(page).values())
+            wait_until(lambda: all(re.fullmatch(r"\d+", p) for p in _prompts(page).values())
                         and _kernel_idle(page), RUN_TIMEOUT_MS, "every code cell to run")
             for index in test_cells:
                 cell = _cells(page).nth(index)
@@ -341,7 +314,7 @@ def test_instructor_grades_in_formgrader(graded_course, chromium, tmp_path):
         with step("submissions_with_scores"):
             frame.locator(f"a[href$='/formgrader/manage_submissions/{ASSIGNMENT}']").first.click()
             rows = frame.locator("tr", has=frame.locator("td.student-id"))
-            _wait_until(lambda: rows.count() >= len(expected), 120_000, "the submissions table")
+            wait_until(lambda: rows.count() >= len(expected), 120_000, "the submissions table")
             shown = {}
             for row in rows.all():
                 sid = row.locator("td.student-id").inner_text().strip()
@@ -377,7 +350,7 @@ def test_instructor_grades_in_formgrader(graded_course, chromium, tmp_path):
                     grade = gb.find_grade(grade_id, NOTEBOOK, ASSIGNMENT, student)
                     note = gb.find_comment(grade_id, NOTEBOOK, ASSIGNMENT, student)
                     return (grade.manual_score, note.manual_comment)
-            _wait_until(lambda: landed() == (new_score, comment), 60_000,
+            wait_until(lambda: landed() == (new_score, comment), 60_000,
                         f"the grade and comment of {grade_id} in the gradebook (have {landed()})")
             comment_box.scroll_into_view_if_needed()
 

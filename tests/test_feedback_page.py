@@ -27,6 +27,7 @@ from course import notebooks, settings
 from course.feedback.page import escaped_dollars_kept, typeset
 
 from support import jupyterlab as browser
+from support.chromium import launched
 from support.course import ASSIGNMENT, ROOT, SOURCE
 
 STUDENT = "example_typical_mistakes"
@@ -80,19 +81,10 @@ def test_tex_that_would_become_markup_stays_text():
     assert "onerror" in soup.get_text() and not any("href" in t.attrs for t in soup.find_all(True))
 
 
-def _chromium():
-    if not os.access(browser.CHROMIUM, os.X_OK):
-        pytest.skip(f"needs {browser.CHROMIUM} (apt-get install chromium)")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    return sync_playwright
-
-
 @pytest.fixture(scope="module")
 def chromium():
-    with _chromium()() as p:
-        chrome = p.chromium.launch(executable_path=browser.CHROMIUM, headless=True, args=browser.CHROMIUM_ARGS)
+    with launched("the feedback page test") as chrome:
         yield chrome
-        chrome.close()
 
 
 class OfflinePage:

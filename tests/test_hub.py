@@ -36,28 +36,11 @@ from course.authoring import examples, submissions
 from course.notebooks import nbgrader_meta, notebook_names, read as read_notebook, write as write_notebook
 
 from support import hub, hub_pages as pages
+from support.chromium import sync_playwright_or_skip
 from support.course import EXAMPLES
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # The three students: the reference answers, the typical mistakes (examples/), the blank release.
 ROLES = ("correct", "mistakes", "blank")
-
-
-def _needs():
-    missing = hub.missing_requirements()
-    if not os.access(pages.CHROMIUM, os.X_OK):
-        missing.append(f"{pages.CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-        missing.append("the playwright package")
-    if missing:
-        message = "the hub test needs " + ", ".join(missing)
-        if IN_CI:
-            pytest.fail(message + ": in CI it must run (./run test installs them)", pytrace=False)
-        pytest.skip(message)
-    return sync_playwright
 
 
 def _answers(course, role):
@@ -88,7 +71,7 @@ print("PROBE-END")
 
 @pytest.mark.slow
 def test_course_on_jupyterhub(tmp_path):
-    sync_playwright = _needs()
+    sync_playwright = sync_playwright_or_skip("the hub test", hub.missing_requirements())
     scratch = Path(tempfile.mkdtemp(prefix="hw4_hub_"))
     scratch.chmod(0o755)          # the users reach their homes and the exchange through it
     shots = Path(os.environ["HW4_HUB_SHOTS"]) if os.environ.get("HW4_HUB_SHOTS") else tmp_path / "shots"

@@ -32,6 +32,7 @@ from course.protection import formgrader_csp, inert
 from course.reports import grading_report
 
 from support import jupyterlab as browser
+from support.chromium import launched
 from support.course import ASSIGNMENT
 
 NOTEBOOK = "problem1_kmeans"
@@ -316,14 +317,8 @@ def _assert_nothing_ran(page, listener, events, where):
 
 @pytest.fixture(scope="module")
 def chromium():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the playwright package is needed (pip install -r requirements.txt)")
-    with sync_playwright() as p:
-        chrome = p.chromium.launch(executable_path=browser.CHROMIUM, headless=True, args=browser.CHROMIUM_ARGS)
+    with launched("the inert pages test") as chrome:
         yield chrome
-        chrome.close()
 
 
 @pytest.mark.slow

@@ -111,13 +111,7 @@ def test_the_section_escapes_what_students_wrote():
 def test_report_shows_item_statistics_in_the_browser(graded_course, tmp_path):
     from course import settings
     from course.reports import grading_report
-    from support import jupyterlab as browser
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed")
-    if not os.access(browser.CHROMIUM, os.X_OK):
-        pytest.skip(f"{browser.CHROMIUM} is not installed")
+    from support.chromium import launched
     folder, scores, _ = graded_course
     out, data = grading_report.write(settings.load(folder), tmp_path / "report.html")
     items = data["item_statistics"]["items"]
@@ -126,8 +120,7 @@ def test_report_shows_item_statistics_in_the_browser(graded_course, tmp_path):
     assert failing.failures and failing.messages, "the examples fail some test with a message"
     shots = Path(os.environ.get("HW4_BROWSER_SHOTS", tmp_path)) / "item_statistics"
     shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        chrome = p.chromium.launch(executable_path=browser.CHROMIUM, headless=True, args=browser.CHROMIUM_ARGS)
+    with launched("the item statistics page test") as chrome:
         try:
             page = chrome.new_page(viewport={"width": 1400, "height": 900})
             page.goto(out.as_uri())

@@ -28,6 +28,7 @@ from course.late import extensions, notice
 from course.late.penalty import DAY, PerDayPenalty, days_late
 
 from support.course import ASSIGNMENT, ROOT
+from support.chromium import launched
 
 
 # --- the extensions file ------------------------------------------------------------------------
@@ -277,18 +278,10 @@ def test_lateness_after_an_extension_counts_from_the_new_due_date(late_trip):
 
 @pytest.mark.slow
 def test_feedback_page_shows_the_lateness_in_the_browser(late_trip, tmp_path):
-    from support import jupyterlab as browser
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed")
-    if not os.access(browser.CHROMIUM, os.X_OK):
-        pytest.skip(f"{browser.CHROMIUM} is not installed")
     shots = Path(os.environ.get("HW4_BROWSER_SHOTS", tmp_path)) / "late_policy"
     shots.mkdir(parents=True, exist_ok=True)
     seen = {}
-    with sync_playwright() as p:
-        chrome = p.chromium.launch(executable_path=browser.CHROMIUM, headless=True, args=browser.CHROMIUM_ARGS)
+    with launched("the late feedback page test") as chrome:
         try:
             page = chrome.new_page(viewport={"width": 1200, "height": 800})
             for role in ("threedays", "extended"):

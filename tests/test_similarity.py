@@ -23,11 +23,11 @@ from course.similarity import answers, compare, page
 from course.similarity.__main__ import main
 
 from support.course import RELEASE, ROOT, SOURCE
+from support.chromium import launched
 
 NOTEBOOK = "problem1_kmeans"
 COPIED = "correct_loops"
 CORPUS = ROOT / "corpus" / NOTEBOOK
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 HOSTILE = 'x = "</pre></td><script>alert(1)</script><img src=x onerror=alert(2)>"  # <b>bold</b>'
 
 
@@ -185,19 +185,8 @@ def test_disguised_copy_ranks_first(course_with_copy):
 
 @pytest.fixture(scope="module")
 def chromium():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    from support import jupyterlab as browser
-    if sync_playwright is None or not os.access(browser.CHROMIUM, os.X_OK):
-        if IN_CI:
-            pytest.fail("the similarity page test needs Chromium and Playwright in CI", pytrace=False)
-        pytest.skip("needs Chromium and Playwright")
-    with sync_playwright() as p:
-        chrome = p.chromium.launch(executable_path=browser.CHROMIUM, headless=True, args=browser.CHROMIUM_ARGS)
+    with launched("the similarity page test") as chrome:
         yield chrome
-        chrome.close()
 
 
 @pytest.mark.slow

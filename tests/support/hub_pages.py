@@ -10,6 +10,7 @@ import re
 import time
 from pathlib import Path
 
+from support.chromium import wait_until  # noqa: F401  (tests/test_hub.py uses it as pages.wait_until)
 from support.jupyterlab import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (the suite's Chromium set-up)
 
 LONG_MS = 600_000     # autograding a submission, validating a notebook (a shared, loaded machine)
@@ -44,16 +45,6 @@ class Steps:
         self.shot(page, name)
         self.times.append((name, time.time() - start))
         print(f"  {name}: {time.time() - start:.0f} s", flush=True)
-
-
-def wait_until(predicate, timeout_ms, what, interval=1.0):
-    deadline = time.time() + timeout_ms / 1000
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout_ms / 1000:.0f} s waiting for {what}")
 
 
 # ------------------------------------------------------------------------------------ the hub
