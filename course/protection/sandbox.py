@@ -175,11 +175,13 @@ class SandboxedKernelManager(LimitedKernelManager):
                 args += ["--symlink", os.readlink(top), top]
             elif os.path.isdir(top):
                 args += ["--ro-bind", top, top]
-        for prefix in sorted({sys.base_prefix, sys.prefix}):  # the interpreter and the course's packages
-            args += ["--ro-bind", prefix, prefix]
         args += ["--size", str(self.disk_limit_mb * 2**20), "--tmpfs", "/tmp",
                  "--size", str(SHM_MB * 2**20), "--tmpfs", "/dev/shm",
                  "--dir", os.path.dirname(INNER_IPC), "--dir", self.workdir]
+        # the interpreter and the course's packages, bound after the new /tmp so that an environment
+        # that lives under /tmp (a clone in a `mktemp -d` folder) is not hidden by it
+        for prefix in sorted({sys.base_prefix, sys.prefix}):
+            args += ["--ro-bind", prefix, prefix]
         for path in self.helper_files:
             args += ["--ro-bind", path, os.path.join(self.workdir, os.path.basename(path))]
         args += ["--ro-bind", connection_file, connection_file,
