@@ -82,7 +82,7 @@ def from_config(config, root=None):
         db_url=coursedir.db_url,
         course_id=coursedir.course_id,
         assignment=Course(config=config).assignment,
-        logfile=Path(logfile) if logfile else None,
+        logfile=(Path(coursedir.root).resolve() / logfile) if logfile else None,  # relative: to the course
         exchange_root=config.Exchange.get("root") or Exchange.class_traits()["root"].default_value,
     )
 

@@ -85,7 +85,7 @@ def _text(path):
 def _report_rows(page, cls):
     """The rows of the report's table whose <tr> has class ``cls``: (attributes, [cell texts])."""
     rows = []
-    for attrs, body in re.findall(r"<tr class='" + cls + r"[^']*'([^>]*)>(.*?)</tr>", page, flags=re.S):
+    for attrs, body in re.findall(r"<tr class='" + cls + r"(?: [^']*)?'([^>]*)>(.*?)</tr>", page, flags=re.S):
         data = dict(re.findall(r"data-([\w-]+)='([^']*)'", attrs))
         cells = [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", body)]
         rows.append((data, cells))
@@ -208,6 +208,7 @@ def test_submission_nbgrader_gave_up_on_is_explained_from_its_log(tmp_path):
     for name in ("toy1", "toy2"):
         shutil.copy(tmp_path / "release" / "hw4" / f"{name}.ipynb", sub)
     (tmp_path / "autograded" / "fine" / "hw4").mkdir(parents=True)
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.NbGrader.logfile = 'nbgrader.log'\n")
     (tmp_path / "nbgrader.log").write_text(
         f"[AutogradeApp | ERROR] There was an error processing assignment: {sub}\n"
         "[AutogradeApp | ERROR] Traceback (most recent call last):\n"
