@@ -9,6 +9,7 @@ May import: course.settings, course.notebooks, nbgrader.
 """
 import dataclasses
 from contextlib import contextmanager
+from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
@@ -25,7 +26,6 @@ def opened(settings):
 def exists(settings):
     """Whether the gradebook is there to read (for SQLite: the file exists)."""
     if settings.db_url.startswith("sqlite:///"):
-        from pathlib import Path
         return Path(settings.db_url[len("sqlite:///"):]).exists()
     return True
 

@@ -76,13 +76,14 @@ def from_config(config, root=None):
     if root is not None and "root" not in config.CourseDirectory:
         config.CourseDirectory.root = str(Path(root).resolve())
     coursedir = CourseDirectory(config=config)
+    course_root = Path(coursedir.root).resolve()
     logfile = config.NbGrader.get("logfile") or None
     return Settings(
-        root=Path(coursedir.root).resolve(),
+        root=course_root,
         db_url=coursedir.db_url,
         course_id=coursedir.course_id,
         assignment=Course(config=config).assignment,
-        logfile=(Path(coursedir.root).resolve() / logfile) if logfile else None,  # relative: to the course
+        logfile=(course_root / logfile) if logfile else None,  # a relative path is the course folder's
         exchange_root=config.Exchange.get("root") or Exchange.class_traits()["root"].default_value,
     )
 
