@@ -31,7 +31,14 @@ To build on this (say, a pool of warm kernels): a kernel is sandboxed per ``star
 start, ``ip`` is the host's path to its sockets, ``exit_reason()`` says in plain words why a dead
 kernel died, and shutting it down removes everything it had (its tmpfs, its cgroup).
 
-May import: the standard library, jupyter_client, traitlets.
+Warm kernels (``warm = True``, set by ``TrustedExecute.warm_kernels``): instead of a new Python per
+kernel, a template process that has imported the course's libraries forks one (template.py,
+forkserver.py).  For the student's kernel the template runs in bubblewrap with the walls above (and
+the capabilities it needs to make each child's namespaces); every child gets its own PID, mount,
+network, IPC and UTS namespaces, its own /tmp and /dev/shm, the same limits, and no capabilities.
+If the template cannot be started, the kernel starts cold, as above.
+
+May import: the standard library, jupyter_client, traitlets, course.protection.forkserver.
 """
 import asyncio
 import json
@@ -44,7 +51,9 @@ import tempfile
 import uuid
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Integer, List, Unicode
+from traitlets import Bool, Integer, List, Unicode
+
+from . import forkserver
 
 LAUNCHER = (
     "import os, resource, sys\n"
@@ -60,6 +69,7 @@ _NO_PARENT = "os.environ.pop('JPY_PARENT_PID', None)\n"
 INNER_IPC = "/tmp/.kernel/ipc"   # the kernel's socket paths inside the sandbox: /tmp/.kernel/ipc-1 ...
 SHM_MB = 16                      # /dev/shm: POSIX semaphores (multiprocessing locks) need it, nothing more
 CGROUP_PREFIX = "hw4-kernel-"    # the pids cgroups made when grading as root
+TEMPLATE_TMP_MB = 64             # the warm kernels' template's own /tmp (matplotlib's cache); no child sees it
 CPU_GRACE_S = 5                  # SIGXCPU at cpu_limit_s, SIGKILL this much later if it was caught
 # /etc is not bound whole: root-owned secrets (/etc/shadow, /etc/ssl/private) stay out of view
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "fonts", "passwd",
@@ -71,6 +81,8 @@ class LimitedKernelManager(AsyncKernelManager):
     """A kernel whose launcher sets resource limits before ipykernel starts (the trusted kernel's)."""
 
     memory_limit_mb = Integer(4096, help="Address-space limit of the kernel, in MiB (0: none).")
+    warm = Bool(False, help="Fork the kernel from a template that has preloaded modules (set by TrustedExecute).")
+    warm_preload = List(Unicode(), help="Modules the template imports before forking (set by TrustedExecute).")
 
     def _limits(self):
         limits = [("RLIMIT_CORE", (0, 0))]
@@ -85,7 +97,54 @@ class LimitedKernelManager(AsyncKernelManager):
         cmd, kw = await super()._async_pre_start_kernel(**kw)
         if len(cmd) > 2 and cmd[1:3] == ["-m", "ipykernel_launcher"]:
             cmd = [cmd[0], "-c", LAUNCHER.format(prelude=self._prelude(), limits=self._limits())] + cmd[3:]
+        kw = self._launch_settings(kw)
+        # warm or cold is decided here, once: a cold kernel's command is then wrapped as it must be
+        self._server = self._fork_server(kw.get("env") or dict(os.environ))
+        if self._server is None:
+            cmd, kw = self._cold_command(cmd, kw)
         return cmd, kw
+
+    def _launch_settings(self, kw):
+        """The kernel's environment and working folder (``env``, ``cwd``)."""
+        return kw
+
+    def _cold_command(self, cmd, kw):
+        """The command of a kernel started as a new process."""
+        return cmd, kw
+
+    # ---- warm kernels
+    def _fork_server(self, env):
+        """This process's template for kernels like this one, or None (then the kernel starts cold)."""
+        if not self.warm:
+            return None
+        command = self._template_command()
+        key = (type(self).__name__, tuple(command), tuple(self.warm_preload))
+        factory = lambda: forkserver.ForkServer(command, self._template_env(env), self.warm_preload, self.log)  # noqa: E731
+        try:
+            return forkserver.shared(key, factory, self.log)
+        except (forkserver.ForkServerError, OSError) as exc:
+            self.log.warning("warm kernels unavailable (%s): starting a cold kernel", exc)
+            forkserver.discard(key)
+            return None
+
+    def _template_command(self):
+        return []
+
+    def _template_env(self, env):
+        return env
+
+    def _spawn_request(self, kw):
+        return dict(sandboxed=False, connection_path=self.connection_file, env=kw["env"],
+                    workdir=str(kw.get("cwd") or os.getcwd()), limits=self._limits())
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        if getattr(self, "_server", None) is None:
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        connection = self.get_connection_info(session=False)
+        connection["key"] = connection["key"].decode()
+        process = self._server.spawn(connection=connection, **self._spawn_request(kw))
+        self.provisioner.process, self.provisioner.pid, self.provisioner.pgid = process, process.pid, None
+        self._reconcile_connection_info(self.provisioner.connection_info)
 
 
 def _pids_cgroup_root():
@@ -164,7 +223,8 @@ class SandboxedKernelManager(LimitedKernelManager):
             raise RuntimeError("SandboxedKernelManager.sandbox='bwrap' but bubblewrap is not installed")
         return exe
 
-    def _bwrap(self, connection_file, info_fd):
+    def _bwrap_walls(self, tmp_mb):
+        """What every sandbox here has: namespaces, read-only system and Python, /tmp and /dev/shm."""
         args = [self._exe, "--die-with-parent", "--new-session", "--unshare-user", "--uid", "65534",
                 "--gid", "65534", "--cap-drop", "ALL", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                 "--unshare-net", "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/usr", "/usr"]
@@ -175,19 +235,30 @@ class SandboxedKernelManager(LimitedKernelManager):
                 args += ["--symlink", os.readlink(top), top]
             elif os.path.isdir(top):
                 args += ["--ro-bind", top, top]
-        args += ["--size", str(self.disk_limit_mb * 2**20), "--tmpfs", "/tmp",
-                 "--size", str(SHM_MB * 2**20), "--tmpfs", "/dev/shm",
-                 "--dir", os.path.dirname(INNER_IPC), "--dir", self.workdir]
+        args += ["--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp",
+                 "--size", str(SHM_MB * 2**20), "--tmpfs", "/dev/shm"]
         # the interpreter and the course's packages, bound after the new /tmp so that an environment
         # that lives under /tmp (a clone in a `mktemp -d` folder) is not hidden by it
         for prefix in sorted({sys.base_prefix, sys.prefix}):
             args += ["--ro-bind", prefix, prefix]
+        return args
+
+    def _bwrap(self, connection_file, info_fd):
+        args = self._bwrap_walls(self.disk_limit_mb)
+        args += ["--dir", os.path.dirname(INNER_IPC), "--dir", self.workdir]
         for path in self.helper_files:
             args += ["--ro-bind", path, os.path.join(self.workdir, os.path.basename(path))]
         args += ["--ro-bind", connection_file, connection_file,
                  "--remount-ro", "/", "--remount-ro", "/dev",
                  "--info-fd", str(info_fd), "--chdir", self.workdir]
         return args + ["--"]
+
+    def _bwrap_template(self):
+        """The warm kernels' template: the same walls, plus the capabilities (in its own user
+        namespace only) to give each child namespaces and file systems of its own (template.py)."""
+        return self._bwrap_walls(TEMPLATE_TMP_MB) + [
+            "--remount-ro", "/", "--remount-ro", "/dev", "--chdir", "/",
+            "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP", "--cap-add", "CAP_NET_ADMIN", "--"]
 
     def _make_cgroup(self):
         root = _pids_cgroup_root()
@@ -210,7 +281,9 @@ class SandboxedKernelManager(LimitedKernelManager):
         else:
             self._own_ipc = tempfile.mkdtemp(prefix="hw4_ipc_")
             self.ip = os.path.join(self._own_ipc, "kernel")
-        cmd, kw = await super()._async_pre_start_kernel(**kw)
+        return await super()._async_pre_start_kernel(**kw)
+
+    def _launch_settings(self, kw):
         env = {  # nothing from the grader's environment: no NBGRADER_*, no secrets
             "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
             "HOME": self.workdir, "TMPDIR": "/tmp" if self._exe else self.workdir,
@@ -223,6 +296,9 @@ class SandboxedKernelManager(LimitedKernelManager):
                 env[key] = os.environ[key]
         kw["env"] = env
         kw["cwd"] = self.workdir or kw.get("cwd")
+        return kw
+
+    def _cold_command(self, cmd, kw):
         if self._exe:
             self._info, write_end = os.pipe()
             self._pass = [write_end]
@@ -243,7 +319,31 @@ class SandboxedKernelManager(LimitedKernelManager):
             self._pass = []
         if self._exe:
             # clients reach the sockets through the sandbox's own root, seen from the host
-            self.ip = f"/proc/{self._sandbox_pid()}/root{INNER_IPC}"
+            pid = self.provisioner.pid if self._server else self._sandbox_pid()
+            self.ip = f"/proc/{pid}/root{INNER_IPC}"
+
+    def _template_command(self):
+        return self._bwrap_template() if self._exe else []
+
+    def _template_env(self, env):
+        if not self._exe:
+            return env
+        return {**env, "HOME": "/tmp/template", "TMPDIR": "/tmp",
+                "MPLCONFIGDIR": "/tmp/template/.matplotlib"}
+
+    def _spawn_request(self, kw):
+        if not self._exe:  # no bubblewrap: a child in the working folder TrustedExecute made
+            return super()._spawn_request(kw)
+        on_hello = None
+        if self._by_cgroup():
+            def on_hello(pid):
+                path = self._make_cgroup()
+                if path:
+                    with open(os.path.join(path, "cgroup.procs"), "w") as f:
+                        f.write(str(pid))
+        return dict(sandboxed=True, connection_path=os.path.join(os.path.dirname(INNER_IPC), "connection.json"),
+                    env=kw["env"], workdir=self.workdir, limits=self._limits(), files=self.helper_files,
+                    disk_mb=self.disk_limit_mb, shm_mb=SHM_MB, on_hello=on_hello)
 
     def _sandbox_pid(self):
         """The host pid of bwrap's first process inside the sandbox (from --info-fd)."""

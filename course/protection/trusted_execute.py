@@ -34,7 +34,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, List, Unicode
 
 from .. import notebooks, settings
 from .sandbox import LimitedKernelManager, SandboxedKernelManager
@@ -59,6 +59,15 @@ class TrustedExecute(Execute):
     trusted_kernel_name = Unicode("python3", help="Kernel of the trusted side.").tag(config=True)
     show_student_stderr_in_tests = Bool(True, help="Show a test cell's stderr as stdout instead of failing it.").tag(config=True)
     trusted_memory_limit_mb = Integer(4096, help="Address-space limit of the trusted grading kernel, in MiB.").tag(config=True)
+    warm_kernels = Bool(True, help=(
+        "Fork both kernels from a template process (one per grading process) that has imported "
+        "warm_preload, and stop them at once instead of politely: the same walls and grades, without "
+        "two Python start-ups per notebook (sandbox.py, template.py).  False: every kernel starts cold.")).tag(config=True)
+    warm_preload = List(Unicode(), [
+        "numpy", "scipy", "scipy.linalg", "scipy.special", "scipy.stats", "matplotlib", "matplotlib.pyplot",
+        "sklearn", "sklearn.cluster", "sklearn.mixture", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel"],
+        help=("Modules the warm kernels' template imports once; a module missing here is imported by the kernel. "
+              "Not matplotlib's inline backend: it hooks into IPython when imported, so each kernel imports it.")).tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
@@ -110,7 +119,8 @@ class TrustedExecute(Execute):
             for attempt in range(3):  # a kernel that dies while starting (a loaded machine) gets two more tries
                 self._started = False
                 try:
-                    self._run_both(nb, names, student_dir, trusted_dir)
+                    # a last try starts cold, should the warm kernels' template be what fails
+                    self._run_both(nb, names, student_dir, trusted_dir, warm=self.warm_kernels and attempt < 2)
                     break
                 except Exception:
                     if self._started or attempt == 2:
@@ -122,9 +132,11 @@ class TrustedExecute(Execute):
             shutil.rmtree(trusted_dir, ignore_errors=True)
         return self.nb, self.resources
 
-    def _run_both(self, nb, names, student_dir, trusted_dir):
+    def _run_both(self, nb, names, student_dir, trusted_dir, warm):
         self.kernel_manager_class = SandboxedKernelManager
+        self.shutdown_kernel = "immediate" if warm else "graceful"
         self.km = self.create_kernel_manager()
+        self.km.warm, self.km.warm_preload = warm, list(self.warm_preload)
         self.km.workdir = str(student_dir)
         self.km.helper_files = [str(p) for p in sorted(student_dir.iterdir()) if p.is_file()]
         shadow_nb = NotebookNode(cells=[new_code_cell("") for _ in nb.cells], metadata={},
@@ -136,9 +148,11 @@ class TrustedExecute(Execute):
                                  kernel_name=self.trusted_kernel_name,
                                  allow_errors=True, interrupt_on_timeout=True,
                                  error_on_timeout=self.error_on_timeout,
+                                 shutdown_kernel=self.shutdown_kernel,
                                  resources={"metadata": {"path": str(trusted_dir)}})
         trusted.km = LimitedKernelManager(kernel_name=self.trusted_kernel_name,
-                                          memory_limit_mb=self.trusted_memory_limit_mb)
+                                          memory_limit_mb=self.trusted_memory_limit_mb, warm=warm,
+                                          warm_preload=[*self.warm_preload, "course.protection.bridge"])
         env = {**os.environ, "MPLBACKEND": "Agg"}
         env = {k: v for k, v in env.items() if not k.startswith("NBGRADER")}
         with self.setup_kernel(), trusted.setup_kernel(env=env):

@@ -1,0 +1,233 @@
+"""Warm kernels: the grader's side of the template process (template.py) that forks them.
+
+A kernel manager with a ``fork_server`` (sandbox.py) asks it for a kernel instead of starting a new
+Python: ``spawn`` sends the request and the child's own socket, reads the child's hello (the kernel
+reports the pid it has *on the host* in SCM_CREDENTIALS, whatever namespace it is in), lets a
+``on_hello`` callback act on that pid (a grader running as root puts it into a pids cgroup) and says
+"go".  What comes back is a ``WarmProcess``, which has the part of ``subprocess.Popen`` that
+jupyter_client's ``LocalProvisioner`` uses, so polling, waiting and killing go through the
+provisioner as for any kernel.
+
+One fork server of each kind lives per grading process (``shared``): an ``nbgrader autograde`` run
+or one parallel-grading worker.  A server whose template died or stopped answering (a student
+cannot reach it, but a machine can fail) is replaced once; when that fails too the caller falls back
+to a cold kernel.  Nothing of one kernel is shared with the next but the template's untouched memory.
+
+May import: the standard library.
+"""
+import atexit
+import base64
+import itertools
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TEMPLATE = (Path(__file__).with_name("template.py")).read_text()
+START_TIMEOUT_S = 120     # the template's imports on a loaded machine
+HELLO_TIMEOUT_S = 30
+MAX_FILES_BYTES = 256 * 1024   # helper files travel inside the request
+
+
+class ForkServerError(RuntimeError):
+    """The template could not start or could not fork a kernel (the caller starts a cold one)."""
+
+
+class WarmProcess:
+    """A forked kernel, as much of a ``Popen`` as jupyter_client's provisioner needs."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, server, ident, pid):
+        self.server, self.ident, self.pid = server, ident, pid
+        self.returncode = None
+        try:
+            self._pidfd = os.pidfd_open(pid)   # signals reach this process even if its pid is reused later
+        except OSError:
+            self._pidfd = None
+
+    def poll(self):
+        if self.returncode is None:
+            self.returncode = self.server.exit_status(self.ident)
+            if self.returncode is not None and self._pidfd is not None:
+                os.close(self._pidfd)
+                self._pidfd = None
+        return self.returncode
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("warm kernel", timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, signum):
+        if self.poll() is not None:
+            return
+        try:
+            if self._pidfd is not None:
+                signal.pidfd_send_signal(self._pidfd, signum)
+            else:
+                os.kill(self.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self):
+        self.send_signal(signal.SIGTERM)
+
+
+class ForkServer:
+    """One template process and the kernels forked from it."""
+
+    def __init__(self, command, env, preload, log=None):
+        self.command, self.env, self.preload, self.log = list(command), dict(env), list(preload), log
+        self._ids = itertools.count(1)
+        self._exits = {}
+        self.process = self.control = None
+        self.ready = {}
+
+    # ---- the template
+    def start(self):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        argv = self.command + [sys.executable, "-c", TEMPLATE, str(theirs.fileno()), json.dumps(self.preload)]
+        try:
+            self.process = subprocess.Popen(argv, env=self.env, cwd="/", pass_fds=[theirs.fileno()],
+                                            stdin=subprocess.DEVNULL, start_new_session=True)
+        finally:
+            theirs.close()
+        self.control = ours
+        message = self._receive(START_TIMEOUT_S)
+        if not message.get("ready"):
+            raise ForkServerError(f"the kernel template did not start: {message}")
+        self.ready = message
+        if self.log and message.get("failed"):
+            self.log.warning("kernel template could not preload %s", message["failed"])
+        return self
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def close(self):
+        if self.control is not None:
+            self.control.close()
+            self.control = None
+        if self.process is not None:
+            try:
+                self.process.kill()
+            except OSError:
+                pass
+            self.process.wait()
+            self.process = None
+
+    def _receive(self, timeout, want=None):
+        """The next message (of the kind ``want``), recording exit reports on the way."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self.control], [], [], remaining)[0]:
+                raise ForkServerError("the kernel template did not answer in time")
+            data = self.control.recv(1 << 20)
+            if not data:
+                raise ForkServerError("the kernel template ended")
+            message = json.loads(data)
+            if "exit" in message:
+                self._exits[message["exit"]] = message["status"]
+                if want != "exit":
+                    continue
+            return message
+
+    def exit_status(self, ident):
+        """The exit code of kernel ``ident`` once the template has reaped it, else None."""
+        if ident not in self._exits and self.control is not None:
+            try:
+                while select.select([self.control], [], [], 0)[0]:
+                    data = self.control.recv(1 << 20)
+                    if not data:
+                        break
+                    message = json.loads(data)
+                    if "exit" in message:
+                        self._exits[message["exit"]] = message["status"]
+            except OSError:
+                pass
+        if ident not in self._exits and not self.alive():
+            return -signal.SIGKILL   # the template is gone, and its children with it
+        return self._exits.get(ident)
+
+    # ---- kernels
+    def spawn(self, *, sandboxed, connection, connection_path, env, workdir, limits,
+              files=(), disk_mb=0, shm_mb=0, on_hello=None):
+        payload = {}
+        for path in files:
+            payload[os.path.basename(path)] = base64.b64encode(Path(path).read_bytes()).decode()
+        if sum(len(v) for v in payload.values()) > MAX_FILES_BYTES:
+            raise ForkServerError("the assignment's helper files are too large for a warm kernel")
+        ident = next(self._ids)
+        request = {"id": ident, "sandboxed": sandboxed, "connection": connection,
+                   "connection_path": connection_path, "env": env, "workdir": workdir,
+                   "limits": limits, "files": payload, "disk_mb": disk_mb, "shm_mb": shm_mb}
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        try:
+            socket.send_fds(self.control, [json.dumps(request).encode()], [theirs.fileno()])
+            theirs.close()
+            reply = self._receive(HELLO_TIMEOUT_S)
+            if reply.get("started") != ident:
+                raise ForkServerError(f"the kernel template could not fork: {reply.get('why', reply)}")
+            if not select.select([ours], [], [], HELLO_TIMEOUT_S)[0]:
+                raise ForkServerError("a forked kernel did not say hello")
+            size = struct.calcsize("3i")
+            data, ancillary, _flags, _addr = ours.recvmsg(16, socket.CMSG_SPACE(size))
+            pid = next((struct.unpack("3i", d[:size])[0] for level, kind, d in ancillary
+                        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS), None)
+            if data != b"hello" or not pid:
+                raise ForkServerError("a forked kernel said something else than hello")
+            process = WarmProcess(self, ident, pid)
+            if on_hello is not None:
+                on_hello(pid)
+            ours.send(b"go")
+            return process
+        except OSError as exc:
+            raise ForkServerError(f"could not talk to the kernel template: {exc}") from exc
+        finally:
+            ours.close()
+            if theirs.fileno() != -1:
+                theirs.close()
+
+
+_SERVERS = {}
+
+
+def shared(key, factory, log=None):
+    """This process's running fork server for ``key`` (made by ``factory()`` and started on first use)."""
+    server = _SERVERS.get(key)
+    if server is not None and server.alive():
+        return server
+    if server is not None:
+        if log:
+            log.warning("the kernel template ended; starting a new one")
+        server.close()
+    server = _SERVERS[key] = factory().start()
+    return server
+
+
+def discard(key):
+    """Forget (and stop) the fork server for ``key``, so that the next ``shared`` starts a new one."""
+    server = _SERVERS.pop(key, None)
+    if server is not None:
+        server.close()
+
+
+@atexit.register
+def _close_all():
+    for key in list(_SERVERS):
+        discard(key)

@@ -1,0 +1,255 @@
+"""The template process of warm kernels: imports once, forks a fresh kernel per notebook.
+
+This file is not imported by the grader: ``forkserver.py`` runs its text with ``python -c`` (inside
+the student sandbox the course folder is out of view), so it may use the standard library only,
+plus the modules it is asked to preload.
+
+Why: every kernel used to be a new Python that imported numpy, scipy, matplotlib and scikit-learn
+(about 1.2 s of CPU) and built matplotlib's font list, twice per notebook.  The template does that
+once, never runs student code and holds no tests; each kernel is a ``fork`` of it, so it starts
+with those modules in memory and anything it changes stays in its own copy-on-write pages.
+
+Each child of the template, before it runs any code it did not bring:
+
+* **sandboxed** (the student's kernel; the template itself is in bubblewrap, see sandbox.py): the
+  template's child makes it process 1 of a new PID namespace, so everything it starts dies with it
+  and it cannot address the template or anything else outside; it then unshares new mount, network, IPC
+  and UTS namespaces, mounts a fresh size-limited tmpfs on /tmp (its working folder lives there, the
+  assignment's helper files are written into it) and on /dev/shm, a /proc of its own PID namespace
+  where the kernel allows it, brings up a loopback of its own, and drops every capability
+  (bounding set included) with ``no_new_privs`` set.  It then forks the kernel and stays as the
+  namespace's init: it reaps orphans and exits with the kernel's status (128 + signal if killed);
+* **trusted** (the grading kernel): just a child with its working folder, environment and limits;
+* both: a clean environment from the request, the rlimits from the request, new random seeds for
+  ``random`` and numpy (a fork would otherwise replay the template's), no inherited file descriptor
+  but stdin (/dev/null), stdout and stderr, and ``PR_SET_PDEATHSIG`` so it dies with its parent.
+
+Protocol on the control socket (AF_UNIX SEQPACKET, one JSON object per message):
+template -> grader ``{"ready": ...}`` once, ``{"exit": id, "status": code}`` when a child ends;
+grader -> template a request ``{"id", "sandboxed", "connection", "connection_path", "env",
+"workdir", "files", "limits", "disk_mb", "shm_mb"}`` with one file descriptor (the child's own
+socket: the child says hello on it, so that the grader learns its host pid from the kernel's
+SCM_CREDENTIALS, and waits for "go", so that a grader running as root can first put it in a cgroup).
+"""
+import base64
+import ctypes
+import errno
+import fcntl
+import importlib
+import json
+import os
+import random
+import resource
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 0x4000, 0x40000
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+IPC_DIR = "/tmp/.kernel"
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _ok(result, what):
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(source, target, fstype, flags, data=None):
+    _ok(libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None, flags,
+                   data.encode() if data else None), f"mount {target}")
+
+
+def _loopback_up():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+
+
+def _drop_capabilities():
+    for cap in range(64):
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)   # EINVAL past the last capability: ignored
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)    # _LINUX_CAPABILITY_VERSION_3, this process
+    _ok(libc.capset(header, (ctypes.c_uint32 * 6)()), "capset")
+    _ok(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def _wall_in(request):
+    """Namespaces, file systems and capabilities of a sandboxed child (process 1 of its PID namespace)."""
+    _ok(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={request['disk_mb']}m,mode=1777")
+    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={request['shm_mb']}m,mode=1777")
+    try:  # a /proc of its own PID namespace; refused under a root-started bubblewrap: the old one stays
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except OSError:
+        pass
+    _loopback_up()
+    _drop_capabilities()
+
+
+def _prepare_files(request):
+    workdir = request["workdir"]
+    os.makedirs(workdir, exist_ok=True)
+    for name, data in request["files"].items():
+        with open(os.path.join(workdir, os.path.basename(name)), "wb") as f:
+            f.write(base64.b64decode(data))
+    if request["sandboxed"]:
+        os.makedirs(IPC_DIR, exist_ok=True)
+        os.chmod(workdir, 0o777)
+        with open(request["connection_path"], "w") as f:
+            json.dump(request["connection"], f)
+
+
+def _become_kernel(request):
+    """The rest of a child's life: environment, limits, fresh random state, then ipykernel."""
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.closerange(3, 65536)  # the template's control socket and anything else it holds
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(request["workdir"])
+    for name, value in request["limits"]:
+        resource.setrlimit(getattr(resource, name), tuple(value))
+    random.seed()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+    import tempfile
+    tempfile._name_sequence = None
+    sys.argv = ["ipykernel_launcher", "-f", request["connection_path"]]
+    from ipykernel.kernelapp import launch_new_instance
+    launch_new_instance()
+
+
+def _init(request):
+    """Process 1 of a sandboxed child's PID namespace: walls, then the kernel, then its exit status."""
+    _wall_in(request)
+    _prepare_files(request)
+    pid = os.fork()
+    if pid == 0:
+        _become_kernel(request)
+        os._exit(0)
+    os.closerange(3, 65536)
+    while True:  # reap orphans until the kernel itself ends
+        try:
+            done, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(1)
+        if done == pid:
+            os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
+
+
+def _child(request, kernel_sock):
+    try:
+        kernel_sock.send(b"hello")          # the grader reads our host pid from the credentials
+        if kernel_sock.recv(16) != b"go":
+            os._exit(3)
+        kernel_sock.close()
+        if request["sandboxed"]:
+            _init(request)
+        else:
+            _prepare_files(request)
+            _become_kernel(request)
+    except BaseException as exc:  # noqa: BLE001 - a child never returns into the template's loop
+        sys.stderr.write(f"warm kernel: could not start: {type(exc).__name__}: {exc}\n")
+        os._exit(4)
+    os._exit(0)
+
+
+def _fork(request, kernel_sock):
+    pid = os.fork()
+    if pid != 0:
+        return pid
+    if not request["sandboxed"]:
+        _child(request, kernel_sock)
+    # sandboxed: this process stays outside and passes on the exit status of process 1 of a new
+    # PID namespace (only the template's own namespace could not be re-entered after an unshare)
+    try:
+        _ok(libc.unshare(CLONE_NEWPID), "unshare pid")
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        init = os.fork()
+    except BaseException as exc:  # noqa: BLE001
+        sys.stderr.write(f"warm kernel: could not start: {type(exc).__name__}: {exc}\n")
+        os._exit(4)
+    if init == 0:
+        _child(request, kernel_sock)
+    kernel_sock.close()
+    os.closerange(3, 65536)
+    _, status = os.waitpid(init, 0)
+    os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
+
+
+def _threads():
+    for line in open("/proc/self/status"):
+        if line.startswith("Threads:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main(control_fd, preload):
+    control = socket.socket(fileno=control_fd)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    start = time.monotonic()
+    failed = {}
+    for name in preload:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # a module the environment lacks: its kernels import it (or fail) themselves
+            failed[name] = f"{type(exc).__name__}: {exc}"
+    if "matplotlib.font_manager" in sys.modules:
+        sys.modules["matplotlib.font_manager"].fontManager  # noqa: B018 - the font list, built once here
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)   # no child may ptrace or read the template's memory
+    control.send(json.dumps({"ready": True, "seconds": time.monotonic() - start, "failed": failed,
+                             "threads": _threads()}).encode())
+    children = {}
+    while True:
+        readable = select.select([control], [], [], 0.2)[0]
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            control.send(json.dumps({"exit": children.pop(pid, None), "status": os.waitstatus_to_exitcode(status)}).encode())
+        if not readable:
+            continue
+        message, fds, _flags, _addr = socket.recv_fds(control, 1 << 20, 1)
+        if not message:
+            break
+        kernel_sock = socket.socket(fileno=fds[0]) if fds else None
+        request = None
+        try:
+            request = json.loads(message)
+            pid = _fork(request, kernel_sock)
+            children[pid] = request["id"]
+            reply = {"started": request["id"]}
+        except Exception as exc:
+            reply = {"failed": request.get("id") if isinstance(request, dict) else None,
+                     "why": f"{type(exc).__name__}: {exc}"}
+        finally:
+            if kernel_sock is not None:
+                kernel_sock.close()
+        control.send(json.dumps(reply).encode())
+    for pid in children:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError as exc:
+            if exc.errno != errno.ESRCH:
+                raise
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), json.loads(sys.argv[2]))
