@@ -86,6 +86,9 @@ c.SandboxedKernelManager.disk_limit_mb = 256
 c.SandboxedKernelManager.process_limit = 128
 # CPU seconds its process may use over the whole notebook; beyond it the kernel is stopped and the rest scores zero.
 c.SandboxedKernelManager.cpu_limit_s = 600
+# Both kernels are forked from a template process that has imported numpy, scipy, matplotlib and scikit-learn once per
+# grading process, inside the same walls (course/protection/template.py); False starts every kernel as a new Python.
+c.TrustedExecute.warm_kernels = True
 # The trusted kernel that runs the tests holds the student's returned data: a memory limit keeps it from taking the machine.
 c.TrustedExecute.trusted_memory_limit_mb = 4096
 # bubblewrap hides the course folder, the gradebook and other students from the student's kernel ("auto": when installed).

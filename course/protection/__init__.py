@@ -4,6 +4,8 @@
                      clean environment
     trusted_execute  TrustedExecute (replaces nbgrader's Execute): student cells in the sandboxed
                      kernel, provided and test cells in a trusted kernel of their own
+    forkserver       warm kernels: the grader's side of the template process each kernel is forked from
+    template         the template process itself (run as a script, in the sandbox for student kernels)
     bridge           the trusted kernel's side: student answers as proxies that call across the wall
     plaindata        the only thing that crosses the wall: plain data, never a pickle
     repair           RepairingExporter: every submitted notebook rebuilt from the source notebook

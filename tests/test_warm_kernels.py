@@ -1,0 +1,96 @@
+"""Warm kernels keep submissions apart: what one kernel forked from the template does is not seen by the next.
+
+Two student kernels are forked one after the other from the same template (as two submissions'
+notebooks are during one ``nbgrader autograde``).  The first patches a preloaded module, writes files
+in /tmp, its working folder and /dev/shm, sets an environment variable, leaves processes behind
+(one of them in a new session, as a daemon would) and draws random numbers; the second looks for
+all of it.  The template also has to be the same process for both, or the test would prove nothing.
+"""
+import os
+import tempfile
+
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import new_code_cell, new_notebook
+
+from course.protection import forkserver
+from course.protection.sandbox import SandboxedKernelManager
+
+pytestmark = pytest.mark.slow
+
+PRELOAD = ["numpy", "random"]
+
+FIRST = [
+    "import numpy, os, random, subprocess\n"
+    "numpy.linalg.norm = lambda *a, **k: 0.0\n"
+    "numpy.PATCHED_BY_FIRST = True\n"
+    "for path in ('/tmp/left_by_first', 'left_by_first', '/dev/shm/left_by_first'):\n"
+    "    open(path, 'w').write('x')\n"
+    "os.environ['LEFT_BY_FIRST'] = '1'\n"
+    "subprocess.Popen(['sleep', '600'])\n"
+    "subprocess.Popen(['setsid', 'sleep', '601'])\n"
+    "print(numpy.random.rand(), random.random(), os.getpid())",
+]
+SECOND = [
+    "import numpy, os, random, glob\n"
+    "print(hasattr(numpy, 'PATCHED_BY_FIRST'), numpy.linalg.norm([3.0, 4.0]))\n"
+    "print(sorted(glob.glob('/tmp/**/left_by_first', recursive=True) + glob.glob('/dev/shm/*') + glob.glob('left_by_first')))\n"
+    "print(os.environ.get('LEFT_BY_FIRST'))\n"
+    "def cmdline(pid):\n"
+    "    try:\n"
+    "        return open(f'/proc/{pid}/cmdline', 'rb').read().replace(b'\\0', b' ').decode()\n"
+    "    except OSError:\n"
+    "        return ''\n"
+    "print(sorted(c for c in map(cmdline, filter(str.isdigit, os.listdir('/proc'))) if 'sleep' in c))\n"
+    "print(numpy.random.rand(), random.random())",
+]
+
+
+def _run(cells, may_die=False):
+    nb = new_notebook(cells=[new_code_cell(code) for code in cells])
+    workdir = tempfile.mkdtemp(prefix="hw4_student_")
+    os.chmod(workdir, 0o777)
+    client = NotebookClient(nb, timeout=60, allow_errors=True, kernel_name="python3", shutdown_kernel="immediate")
+    km = client.km = SandboxedKernelManager(kernel_name="python3", warm=True, warm_preload=PRELOAD)
+    km.workdir = workdir
+    try:
+        client.execute()
+    except DeadKernelError:
+        if not may_die:
+            raise
+    outputs = [out for cell in nb.cells for out in cell.outputs]
+    assert all(out.output_type == "stream" for out in outputs), outputs
+    return km, "".join(out.text for out in outputs).splitlines()
+
+
+def test_nothing_of_one_warm_kernel_reaches_the_next():
+    first_km, first = _run(FIRST)
+    assert first_km._server is not None, "the kernel was not forked from a template"
+    template = first_km._server.process.pid
+    second_km, second = _run(SECOND)
+    assert second_km._server is not None and second_km._server.process.pid == template, "not the same template"
+    assert second[0] == "False 5.0", f"a module patched by the first kernel was patched in the second: {second[0]}"
+    assert second[1] == "[]", f"files of the first kernel were visible to the second: {second[1]}"
+    assert second[2] == "None", "an environment variable of the first kernel reached the second"
+    assert second[3] == "[]", f"processes of the first kernel were alive next to the second: {second[3]}"
+    first_draws, second_draws = first[0].split()[:2], second[4].split()
+    assert first_draws[0] != second_draws[0], "numpy's random state was the same in both kernels"
+    assert first_draws[1] != second_draws[1], "Python's random state was the same in both kernels"
+
+
+def test_the_template_survives_a_kernel_that_kills_everything_it_can_see():
+    """A kernel that stops and kills every pid it can name (itself too, in the end) leaves the
+    template running for the next one."""
+    _, out = _run(["import os, signal\n"
+                   "for pid in range(1, 400):\n"
+                   "    for sig in (signal.SIGSTOP, signal.SIGKILL):\n"
+                   "        try:\n"
+                   "            os.kill(pid, sig) if pid != os.getpid() else None\n"
+                   "        except OSError:\n"
+                   "            pass\n"
+                   "print('done')"], may_die=True)
+    server = forkserver._SERVERS and next(iter(forkserver._SERVERS.values()))
+    km, second = _run(["print(6 * 7)"])
+    assert second == ["42"]
+    assert km._server is server, "the template had to be replaced"
