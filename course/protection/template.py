@@ -115,6 +115,9 @@ def _prepare_files(request):
 def _become_kernel(request):
     """The rest of a child's life: environment, limits, fresh random state, then ipykernel."""
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    # dumpable again, as a new process is (its own /proc/self readable): the template and the
+    # namespace's init, which it could otherwise trace, stay not dumpable
+    libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.closerange(3, 65536)  # the template's control socket and anything else it holds
