@@ -7,7 +7,8 @@ folder), `--copies` times each, and grades them with `nbgrader autograde ASSIGNM
 
 * stock nbgrader, unprotected: its default preprocessors (its own ``Execute``), no repair;
 * the course, warm kernels (the default: ``TrustedExecute.warm_kernels = True``);
-* the course, cold kernels (``--TrustedExecute.warm_kernels=False``, the path before warm kernels).
+* the course's path before warm kernels (``--TrustedExecute.warm_kernels=False
+  --TrustedExecute.rerun_all_provided_cells=True``), "cold" below.
 
 It prints the wall times and their ratios to stock nbgrader, checks that all three gradebooks hold
 the same scores and that warm and cold give the same feedback pages, then grades the class again
@@ -40,7 +41,7 @@ STOCK = [  # nbgrader 0.9's own defaults for the autograde step, set back over t
     "c.Autograde.exporter_class = NotebookExporter",
     "c.Autograde.pre_convert_hook = None",
 ]
-COLD = ["--TrustedExecute.warm_kernels=False"]
+COLD = ["--TrustedExecute.warm_kernels=False", "--TrustedExecute.rerun_all_provided_cells=True"]
 
 
 def make_course(root, copies, config_lines=()):

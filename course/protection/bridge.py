@@ -40,6 +40,10 @@ def _exception(name, message):
     return type(name if name.isidentifier() else "StudentError", (StudentCodeError,), {})(message)
 
 
+class _CodecMissing(Exception):
+    """The student's kernel no longer has the codec sent with an earlier question."""
+
+
 class StudentKernel:
     """A connection to the student's kernel with a time limit per call and a budget per notebook."""
 
@@ -56,6 +60,7 @@ class StudentKernel:
         self.budget = budget
         self.spent = 0.0
         self.broken = None  # why the kernel can no longer answer, once it cannot
+        self.codec_sent = False
 
     def mark_broken(self, reason):
         self.broken = reason
@@ -67,7 +72,17 @@ class StudentKernel:
         if self.spent >= self.budget:
             raise _exception("TimeoutError", f"the grading time budget of this notebook "
                                              f"({self.budget:.0f} s of your code) is used up")
-        code = f"__hw4_codec = {{}}\nexec({CODEC!r}, __hw4_codec)\n__hw4_out = {expression}"
+        try:
+            return self._ask_once(expression, timeout, with_codec=not self.codec_sent)
+        except _CodecMissing:  # the student's code removed it (say, %reset): send it again
+            return self._ask_once(expression, timeout, with_codec=True)
+
+    def _ask_once(self, expression, timeout, with_codec):
+        # the codec is sent with the first question only and kept in the student's kernel: what it
+        # answers is decoded as plain data here whatever the student does to it, as are the answers
+        code = f"__hw4_out = {expression}"
+        if with_codec:
+            code = f"__hw4_codec = {{}}\nexec({CODEC!r}, __hw4_codec)\n" + code
         start = time.monotonic()
         msg_id = self.client.execute(code, silent=True, store_history=False,
                                      user_expressions={"out": "__hw4_out"}, allow_stdin=False)
@@ -94,6 +109,11 @@ class StudentKernel:
         self.spent += time.monotonic() - start
         content = reply["content"]
         out = content.get("user_expressions", {}).get("out", {})
+        if not with_codec and content.get("status") != "ok" and content.get("ename") in ("NameError", "KeyError", "TypeError"):
+            self.codec_sent = False
+            raise _CodecMissing()
+        if content.get("status") == "ok":
+            self.codec_sent = True
         if content.get("status") != "ok" or out.get("status") != "ok":
             raise _exception("RuntimeError", "the grader could not read your answer from your kernel "
                                              f"({content.get('ename') or out.get('ename')})")

@@ -49,7 +49,8 @@ import time
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 0x4000, 0x40000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 1, 2, 4, 8, 32, 4096
+MS_REC, MS_PRIVATE, MNT_DETACH = 0x4000, 0x40000, 2
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
@@ -89,8 +90,23 @@ def _wall_in(request):
     """Namespaces, file systems and capabilities of a sandboxed child (process 1 of its PID namespace)."""
     _ok(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={request['disk_mb']}m,mode=1777")
     _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={request['shm_mb']}m,mode=1777")
+    # a Python environment under /tmp (a course cloned into a `mktemp -d` folder) must stay in view
+    # under the new /tmp: bound aside, then back, read-only
+    under_tmp = sorted({p for p in (sys.prefix, sys.base_prefix) if p.startswith("/tmp/")})
+    aside = []
+    for number, path in enumerate(under_tmp):
+        stage = f"/dev/shm/.env{number}"
+        os.mkdir(stage)
+        _mount(path, stage, None, MS_BIND | MS_REC)
+        aside.append((stage, path))
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={request['disk_mb']}m,mode=1777")
+    for stage, path in aside:
+        os.makedirs(path, exist_ok=True)
+        _mount(stage, path, None, MS_BIND | MS_REC)
+        _mount("none", path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        _ok(libc.umount2(stage.encode(), MNT_DETACH), f"umount {stage}")
+        os.rmdir(stage)
     try:  # a /proc of its own PID namespace; refused under a root-started bubblewrap: the old one stays
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     except OSError:

@@ -37,6 +37,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, List, Unicode
 
 from .. import notebooks, settings
+from .provided import needed_on_trusted_side
 from .sandbox import LimitedKernelManager, SandboxedKernelManager
 
 def _role(cell):
@@ -63,6 +64,9 @@ class TrustedExecute(Execute):
         "Fork both kernels from a template process (one per grading process) that has imported "
         "warm_preload, and stop them at once instead of politely: the same walls and grades, without "
         "two Python start-ups per notebook (sandbox.py, template.py).  False: every kernel starts cold.")).tag(config=True)
+    rerun_all_provided_cells = Bool(False, help=(
+        "Run every provided cell again in the trusted kernel.  False: only those the test cells need "
+        "(provided.py): a plot cell that only calls student functions is not run a second time.")).tag(config=True)
     warm_preload = List(Unicode(), [
         "numpy", "scipy", "scipy.linalg", "scipy.special", "scipy.stats", "matplotlib", "matplotlib.pyplot",
         "sklearn", "sklearn.cluster", "sklearn.mixture", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel"],
@@ -168,13 +172,14 @@ class TrustedExecute(Execute):
             self._raise_if_failed(setup, "could not connect the grading kernel to the student's kernel")
             self._started = True
             broken, spent = None, 0.0
+            trusted_cells = self._trusted_cells(nb)
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
                 role = _role(cell)
                 if role != "test":
                     broken, spent = self._run_student(cell, index, broken, spent)
-                if role in ("provided", "test"):
+                if index in trusted_cells:
                     if broken:
                         self._trusted_quiet(trusted, f"__hw4_kernel.mark_broken({broken!r})")
                     # a failed sync leaves the answers undefined: the tests then fail, with their reasons
@@ -185,6 +190,15 @@ class TrustedExecute(Execute):
                     if role == "test":
                         cell.outputs = self._clean_test_outputs(shadow.outputs)
                         cell.execution_count = shadow.get("execution_count")
+
+    def _trusted_cells(self, nb):
+        """Indices of the cells the trusted kernel runs: every test cell, and the provided cells they need."""
+        roles = {i: _role(c) for i, c in enumerate(nb.cells) if c.cell_type == "code"}
+        tests = {i for i, role in roles.items() if role == "test"}
+        provided = {i: nb.cells[i].source for i, role in roles.items() if role == "provided"}
+        if self.rerun_all_provided_cells:
+            return tests | set(provided)
+        return tests | needed_on_trusted_side(provided, [nb.cells[i].source for i in tests])
 
     def _run_student(self, cell, index, broken, spent):
         """Run one cell in the student's kernel; returns (why it is broken or None, seconds spent)."""
