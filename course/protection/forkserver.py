@@ -33,6 +33,7 @@ TEMPLATE = (Path(__file__).with_name("template.py")).read_text()
 START_TIMEOUT_S = 120     # the template's imports on a loaded machine
 HELLO_TIMEOUT_S = 30
 MAX_FILES_BYTES = 256 * 1024   # helper files travel inside the request
+KILL_REPORT_S = 0.5            # how long a poll right after a kill waits for the template's report
 
 
 class ForkServerError(RuntimeError):
@@ -47,6 +48,7 @@ class WarmProcess:
     def __init__(self, server, ident, pid):
         self.server, self.ident, self.pid = server, ident, pid
         self.returncode = None
+        self._killed = False
         try:
             self._pidfd = os.pidfd_open(pid)   # signals reach this process even if its pid is reused later
         except OSError:
@@ -54,7 +56,10 @@ class WarmProcess:
 
     def poll(self):
         if self.returncode is None:
-            self.returncode = self.server.exit_status(self.ident)
+            # just killed: the template reports the end within milliseconds, so wait that long for it
+            # here rather than be polled again a tenth of a second later (jupyter_client's interval)
+            wait = KILL_REPORT_S if self._killed else 0.0
+            self.returncode = self.server.exit_status(self.ident, wait)
             if self.returncode is not None and self._pidfd is not None:
                 os.close(self._pidfd)
                 self._pidfd = None
@@ -72,6 +77,7 @@ class WarmProcess:
         if self.poll() is not None:
             return
         try:
+            self._killed = self._killed or signum == signal.SIGKILL
             if self._pidfd is not None:
                 signal.pidfd_send_signal(self._pidfd, signum)
             else:
@@ -146,11 +152,14 @@ class ForkServer:
                     continue
             return message
 
-    def exit_status(self, ident):
-        """The exit code of kernel ``ident`` once the template has reaped it, else None."""
+    def exit_status(self, ident, wait=0.0):
+        """The exit code of kernel ``ident`` once the template has reaped it (waiting up to ``wait``
+        seconds for it), else None."""
+        deadline = time.monotonic() + wait
         if ident not in self._exits and self.control is not None:
             try:
-                while select.select([self.control], [], [], 0)[0]:
+                while ident not in self._exits and select.select(
+                        [self.control], [], [], max(0.0, deadline - time.monotonic()))[0]:
                     data = self.control.recv(1 << 20)
                     if not data:
                         break

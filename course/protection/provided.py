@@ -25,6 +25,7 @@ are left alone still catch it).  ``TrustedExecute.rerun_all_provided_cells`` tur
 May import: the standard library.
 """
 import ast
+import functools
 
 # a module function whose name starts with one of these changes global state ...
 _MODULE_EFFECTS = ("seed", "rc", "style", "use", "switch_backend", "set", "filter", "simplefilter", "reset",
@@ -169,6 +170,12 @@ def _free_block(statements, bound, free):
 
 def needed_on_trusted_side(provided, tests):
     """The keys of ``provided`` ({key: source}) the trusted kernel must run, given the test cells' sources."""
+    return set(_needed(tuple(provided.items()), tuple(tests)))
+
+
+@functools.lru_cache(maxsize=64)   # every submission of a notebook has the same provided and test cells
+def _needed(provided_items, tests):
+    provided = dict(provided_items)
     module_names = set().union(*map(modules, provided.values()))
     facts = {key: analyse(source, module_names) for key, source in provided.items()}
     needed = set().union(*(analyse(source, module_names)[1] for source in tests))
@@ -178,5 +185,5 @@ def needed_on_trusted_side(provided, tests):
             needed |= facts[key][1]
         more = {key for key, (bound, _read, _effects) in facts.items() if key not in run and bound & needed}
         if not more:
-            return run
+            return frozenset(run)
         run |= more

@@ -41,6 +41,7 @@ If the template cannot be started, the kernel starts cold, as above.
 May import: the standard library, jupyter_client, traitlets, course.protection.forkserver.
 """
 import asyncio
+import itertools
 import json
 import os
 import select
@@ -48,10 +49,15 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 import uuid
 
+from queue import Empty
+
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, Integer, List, Unicode
+from jupyter_client.utils import ensure_async
+from traitlets import Bool, DottedObjectName, Integer, List, Unicode
 
 from . import forkserver
 
@@ -77,8 +83,37 @@ ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone
              f"python{sys.version_info[0]}.{sys.version_info[1]}")   # Debian's Python reads its sitecustomize here
 
 
+class PromptClient(AsyncKernelClient):
+    """jupyter_client's client, but its wait for a new kernel does not then idle: it drains IOPub for
+    0.2 s of silence after the kernel has answered (twice per notebook, ~0.5 s with its retries),
+    where nothing but the kernel's start-up status can arrive; nbclient ignores those anyway."""
+
+    async def _async_wait_for_ready(self, timeout=None):
+        deadline = time.monotonic() + (timeout if timeout is not None else 3600)
+        for attempt in itertools.count():
+            self.kernel_info()
+            try:   # asked again after 0.05, 0.1, 0.2 ... 1 s: a kernel still starting gets few requests
+                msg = await ensure_async(self.shell_channel.get_msg(timeout=min(1.0, 0.05 * 2 ** attempt)))
+            except Empty:
+                msg = None
+            if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                try:   # IOPub connected (its start-up status arrived), else ask again
+                    await ensure_async(self.iopub_channel.get_msg(timeout=0.05))
+                except Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(msg)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+
 class LimitedKernelManager(AsyncKernelManager):
     """A kernel whose launcher sets resource limits before ipykernel starts (the trusted kernel's)."""
+
+    client_class = DottedObjectName("course.protection.sandbox.PromptClient")
 
     memory_limit_mb = Integer(4096, help="Address-space limit of the kernel, in MiB (0: none).")
     warm = Bool(False, help="Fork the kernel from a template that has preloaded modules (set by TrustedExecute).")

@@ -130,6 +130,8 @@ def _prepare_files(request):
 
 def _become_kernel(request):
     """The rest of a child's life: environment, limits, fresh random state, then ipykernel."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     # dumpable again, as a new process is (its own /proc/self readable): the template and the
     # namespace's init, which it could otherwise trace, stay not dumpable
@@ -154,6 +156,8 @@ def _become_kernel(request):
 
 def _init(request):
     """Process 1 of a sandboxed child's PID namespace: walls, then the kernel, then its exit status."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     _wall_in(request)
     _prepare_files(request)
     pid = os.fork()
@@ -191,6 +195,8 @@ def _fork(request, kernel_sock):
     pid = os.fork()
     if pid != 0:
         return pid
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     if not request["sandboxed"]:
         _child(request, kernel_sock)
     # sandboxed: this process stays outside and passes on the exit status of process 1 of a new
@@ -233,8 +239,15 @@ def main(control_fd, preload):
     control.send(json.dumps({"ready": True, "seconds": time.monotonic() - start, "failed": failed,
                              "threads": _threads()}).encode())
     children = {}
+    wake_read, wake_write = os.pipe()   # SIGCHLD wakes the loop at once: an ended kernel is reported at once
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
     while True:
-        readable = select.select([control], [], [], 0.2)[0]
+        readable = select.select([control, wake_read], [], [], 5)[0]
+        if wake_read in readable:
+            os.read(wake_read, 4096)
+            readable.remove(wake_read)
         while children:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
