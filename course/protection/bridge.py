@@ -80,12 +80,12 @@ class StudentKernel:
     def _ask_once(self, expression, timeout, with_codec):
         # the codec is sent with the first question only and kept in the student's kernel: what it
         # answers is decoded as plain data here whatever the student does to it, as are the answers
-        code = f"__hw4_out = {expression}"
-        if with_codec:
-            code = f"__hw4_codec = {{}}\nexec({CODEC!r}, __hw4_codec)\n" + code
+        # the question itself is a user expression: with no code to run, IPython skips compiling a
+        # cell and its hooks, a few milliseconds per call
+        code = f"__hw4_codec = {{}}\nexec({CODEC!r}, __hw4_codec)\n" if with_codec else ""
         start = time.monotonic()
         msg_id = self.client.execute(code, silent=True, store_history=False,
-                                     user_expressions={"out": "__hw4_out"}, allow_stdin=False)
+                                     user_expressions={"out": expression}, allow_stdin=False)
         limit = min(timeout, self.budget - self.spent)
         reply, interrupted = None, False
         while reply is None:
@@ -109,7 +109,7 @@ class StudentKernel:
         self.spent += time.monotonic() - start
         content = reply["content"]
         out = content.get("user_expressions", {}).get("out", {})
-        if not with_codec and content.get("status") != "ok" and content.get("ename") in ("NameError", "KeyError", "TypeError"):
+        if not with_codec and out.get("status") != "ok" and out.get("ename") in ("NameError", "KeyError", "TypeError"):
             self.codec_sent = False
             raise _CodecMissing()
         if content.get("status") == "ok":

@@ -57,7 +57,7 @@ from queue import Empty
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.utils import ensure_async
-from traitlets import Bool, DottedObjectName, Integer, List, Unicode
+from traitlets import Bool, Integer, List, Type, Unicode
 
 from . import forkserver
 
@@ -88,7 +88,7 @@ class PromptClient(AsyncKernelClient):
     0.2 s of silence after the kernel has answered (twice per notebook, ~0.5 s with its retries),
     where nothing but the kernel's start-up status can arrive; nbclient ignores those anyway."""
 
-    async def _async_wait_for_ready(self, timeout=None):
+    async def wait_for_ready(self, timeout=None):
         deadline = time.monotonic() + (timeout if timeout is not None else 3600)
         for attempt in itertools.count():
             self.kernel_info()
@@ -113,7 +113,7 @@ class PromptClient(AsyncKernelClient):
 class LimitedKernelManager(AsyncKernelManager):
     """A kernel whose launcher sets resource limits before ipykernel starts (the trusted kernel's)."""
 
-    client_class = DottedObjectName("course.protection.sandbox.PromptClient")
+    client_factory = Type(PromptClient, klass=AsyncKernelClient)
 
     memory_limit_mb = Integer(4096, help="Address-space limit of the kernel, in MiB (0: none).")
     warm = Bool(False, help="Fork the kernel from a template that has preloaded modules (set by TrustedExecute).")
@@ -172,12 +172,20 @@ class LimitedKernelManager(AsyncKernelManager):
         return dict(sandboxed=False, connection_path=self.connection_file, env=kw["env"],
                     workdir=str(kw.get("cwd") or os.getcwd()), limits=self._limits())
 
+    @staticmethod
+    def _kernel_options(kernel_cmd):
+        """The options after the connection file in a kernel command (nbclient's in-memory history)."""
+        if "-f" in kernel_cmd:
+            return [arg for arg in kernel_cmd[kernel_cmd.index("-f") + 2:] if arg.startswith("--")]
+        return []
+
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         if getattr(self, "_server", None) is None:
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         connection = self.get_connection_info(session=False)
         connection["key"] = connection["key"].decode()
-        process = self._server.spawn(connection=connection, **self._spawn_request(kw))
+        process = self._server.spawn(connection=connection, options=self._kernel_options(kernel_cmd),
+                                     **self._spawn_request(kw))
         self.provisioner.process, self.provisioner.pid, self.provisioner.pgid = process, process.pid, None
         self._reconcile_connection_info(self.provisioner.connection_info)
 

@@ -27,7 +27,7 @@ Each child of the template, before it runs any code it did not bring:
 Protocol on the control socket (AF_UNIX SEQPACKET, one JSON object per message):
 template -> grader ``{"ready": ...}`` once, ``{"exit": id, "status": code}`` when a child ends;
 grader -> template a request ``{"id", "sandboxed", "connection", "connection_path", "env",
-"workdir", "files", "limits", "disk_mb", "shm_mb"}`` with one file descriptor (the child's own
+"workdir", "files", "limits", "disk_mb", "shm_mb", "options"}`` with one file descriptor (the child's own
 socket: the child says hello on it, so that the grader learns its host pid from the kernel's
 SCM_CREDENTIALS, and waits for "go", so that a grader running as root can first put it in a cgroup).
 """
@@ -149,7 +149,7 @@ def _become_kernel(request):
         sys.modules["numpy"].random.seed()
     import tempfile
     tempfile._name_sequence = None
-    sys.argv = ["ipykernel_launcher", "-f", request["connection_path"]]
+    sys.argv = ["ipykernel_launcher", "-f", request["connection_path"], *request.get("options", ())]
     from ipykernel.kernelapp import launch_new_instance
     launch_new_instance()
 

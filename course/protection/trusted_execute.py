@@ -21,6 +21,7 @@
 * Test cells' stderr (a warning from correct code) is shown as ordinary
   output, so that nbgrader does not score a passing test zero for it.
 """
+import asyncio
 import json
 import os
 import shutil
@@ -28,8 +29,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from contextlib import contextmanager
+
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.coursedir import CourseDirectory
@@ -160,7 +164,7 @@ class TrustedExecute(Execute):
                                           warm_preload=[*self.warm_preload, "course.protection.bridge"])
         env = {**os.environ, "MPLBACKEND": "Agg"}
         env = {k: v for k, v in env.items() if not k.startswith("NBGRADER")}
-        with self.setup_kernel(), trusted.setup_kernel(env=env):
+        with self._both_kernels(trusted, env):
             info = self.wait_for_reply(self.kc.kernel_info())
             self.nb.metadata["language_info"] = info["content"]["language_info"]
             connection = self.km.get_connection_info(session=False)  # the sockets as the host sees them
@@ -195,6 +199,22 @@ class TrustedExecute(Execute):
                         cell.outputs = self._clean_test_outputs(shadow.outputs)
                         count = shadow.get("execution_count")
                         cell.execution_count = count + skipped if isinstance(count, int) else count
+
+    @contextmanager
+    def _both_kernels(self, trusted, env):
+        """The student's and the trusted kernel, started side by side and both stopped at the end."""
+        async def start():
+            await asyncio.gather(self.async_start_new_kernel(), trusted.async_start_new_kernel(env=env))
+            await asyncio.gather(self.async_start_new_kernel_client(), trusted.async_start_new_kernel_client())
+
+        async def stop():
+            await asyncio.gather(*(client._async_cleanup_kernel() for client in (self, trusted)
+                                   if client.km is not None), return_exceptions=True)
+        try:
+            run_sync(start)()
+            yield
+        finally:
+            run_sync(stop)()
 
     def _trusted_cells(self, nb):
         """Indices of the cells the trusted kernel runs: every test cell, and the provided cells they need."""
