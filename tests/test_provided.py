@@ -45,6 +45,7 @@ def test_a_helper_defined_early_pulls_in_the_global_it_reads_later():
     "X_example[0, 0] = 5.0",
     "config.limit = 3",
     "np.set_printoptions(precision=3)",
+    "import warnings\nwarnings.simplefilter('ignore')",
     "def broken(:",
 ])
 def test_a_cell_that_may_change_state_it_does_not_own_is_run(code):
@@ -56,6 +57,7 @@ def test_a_cell_that_may_change_state_it_does_not_own_is_run(code):
     "rng = np.random.default_rng(0)\nvalues = rng.normal(size=3)",
     "fig, ax = plt.subplots()\nax.plot([1, 2])\nplt.show()",
     "for k in range(3):\n    print(kmeans(X_example, k))",
+    "import warnings\nwith warnings.catch_warnings():\n    warnings.simplefilter('ignore')\n    fit = kmeans(X_example, 2)",
 ])
 def test_a_cell_that_only_reads_and_draws_is_not_run_again(code):
     assert _run({"cell": code}) == set(), code

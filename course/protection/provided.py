@@ -88,7 +88,10 @@ def analyse(source, module_names=frozenset()):
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             bound |= {alias.asname or alias.name.split(".")[0] for alias in node.names}
     effects = False
+    scoped = _scoped_warning_calls(tree, module_names)
     for node in ast.walk(tree):
+        if node in scoped:
+            continue
         if isinstance(node, (ast.Global, ast.Nonlocal, ast.Delete)):
             effects = True
         elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store):
@@ -104,6 +107,20 @@ def analyse(source, module_names=frozenset()):
             elif root not in bound:
                 effects |= node.func.attr not in _READ_ONLY_METHODS
     return bound, _free(tree), effects
+
+
+def _scoped_warning_calls(tree, module_names):
+    """Warning-filter calls inside ``with warnings.catch_warnings():``, which undoes them on leaving."""
+    scoped = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.With, ast.AsyncWith)) and any(
+                isinstance(item.context_expr, ast.Call) and _chain(item.context_expr.func)[-1:] == ["catch_warnings"]
+                for item in node.items):
+            for inner in ast.walk(ast.Module(body=node.body, type_ignores=[])):
+                if (isinstance(inner, ast.Call) and _root(inner.func) in module_names
+                        and _chain(inner.func)[-1:] in (["simplefilter"], ["filterwarnings"])):
+                    scoped.add(inner)
+    return scoped
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
