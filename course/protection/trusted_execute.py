@@ -203,18 +203,22 @@ class TrustedExecute(Execute):
     @contextmanager
     def _both_kernels(self, trusted, env):
         """The student's and the trusted kernel, started side by side and both stopped at the end."""
-        async def start():
-            await asyncio.gather(self.async_start_new_kernel(), trusted.async_start_new_kernel(env=env))
-            await asyncio.gather(self.async_start_new_kernel_client(), trusted.async_start_new_kernel_client())
-
-        async def stop():
-            await asyncio.gather(*(client._async_cleanup_kernel() for client in (self, trusted)
-                                   if client.km is not None), return_exceptions=True)
         try:
-            run_sync(start)()
+            self._start_both(trusted, env)
             yield
         finally:
-            run_sync(stop)()
+            self._stop_both(trusted)
+
+    async def _async_start_both(self, trusted, env):
+        await asyncio.gather(self.async_start_new_kernel(), trusted.async_start_new_kernel(env=env))
+        await asyncio.gather(self.async_start_new_kernel_client(), trusted.async_start_new_kernel_client())
+
+    async def _async_stop_both(self, trusted):
+        await asyncio.gather(*(client._async_cleanup_kernel() for client in (self, trusted)
+                               if client.km is not None), return_exceptions=True)
+
+    _start_both = run_sync(_async_start_both)
+    _stop_both = run_sync(_async_stop_both)
 
     def _trusted_cells(self, nb):
         """Indices of the cells the trusted kernel runs: every test cell, and the provided cells they need."""
