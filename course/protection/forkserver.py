@@ -139,39 +139,39 @@ class ForkServer:
             self.process.wait()
             self.process = None
 
-    def _receive(self, timeout, want=None):
-        """The next message (of the kind ``want``), recording exit reports on the way."""
+    def _next(self, timeout):
+        """The template's next message within ``timeout`` seconds (None if none came); exit reports
+        are recorded on the way, whoever reads them."""
+        if not select.select([self.control], [], [], max(0.0, timeout))[0]:
+            return None
+        data = self.control.recv(1 << 20)
+        if not data:
+            raise ForkServerError("the kernel template ended")
+        message = json.loads(data)
+        if "exit" in message:
+            self._exits[message["exit"]] = message["status"]
+        return message
+
+    def _receive(self, timeout):
+        """The next message that is not an exit report."""
         deadline = time.monotonic() + timeout
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([self.control], [], [], remaining)[0]:
+            message = self._next(deadline - time.monotonic())
+            if message is None:
                 raise ForkServerError("the kernel template did not answer in time")
-            data = self.control.recv(1 << 20)
-            if not data:
-                raise ForkServerError("the kernel template ended")
-            message = json.loads(data)
-            if "exit" in message:
-                self._exits[message["exit"]] = message["status"]
-                if want != "exit":
-                    continue
-            return message
+            if "exit" not in message:
+                return message
 
     def exit_status(self, ident, wait=0.0):
         """The exit code of kernel ``ident`` once the template has reaped it (waiting up to ``wait``
         seconds for it), else None."""
         deadline = time.monotonic() + wait
-        if ident not in self._exits and self.control is not None:
-            try:
-                while ident not in self._exits and select.select(
-                        [self.control], [], [], max(0.0, deadline - time.monotonic()))[0]:
-                    data = self.control.recv(1 << 20)
-                    if not data:
-                        break
-                    message = json.loads(data)
-                    if "exit" in message:
-                        self._exits[message["exit"]] = message["status"]
-            except OSError:
-                pass
+        try:
+            while ident not in self._exits and self.control is not None:
+                if self._next(deadline - time.monotonic()) is None:
+                    break
+        except (OSError, ForkServerError):
+            pass
         if ident not in self._exits and not self.alive():
             return -signal.SIGKILL   # the template is gone, and its children with it
         return self._exits.get(ident)
