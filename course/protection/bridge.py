@@ -16,15 +16,25 @@ cells: it only ever answers calls with data.
 """
 import ast
 import builtins
+import itertools
+import json
+import os
+import secrets
+import select
+import socket
+import struct
 import time
 from pathlib import Path
+from queue import Empty
 
 import numpy as np
+import zmq
 from jupyter_client import BlockingKernelClient
 
 from . import plaindata
 
 CODEC = Path(plaindata.__file__).read_text()
+HEADER = struct.calcsize(plaindata.FRAME)
 
 
 class StudentCodeError(Exception):
@@ -44,12 +54,25 @@ class _CodecMissing(Exception):
     """The student's kernel no longer has the codec sent with an earlier question."""
 
 
-class StudentKernel:
-    """A connection to the student's kernel with a time limit per call and a budget per notebook."""
+class _NoSession(Exception):
+    """A session could not be opened: the questions go one execute request each instead."""
 
-    def __init__(self, connection, call_timeout=60.0, budget=300.0):
+
+class StudentKernel:
+    """A connection to the student's kernel with a time limit per call and a budget per notebook.
+
+    Questions (calls, descriptions) go through a *session* when one can be opened: one execute
+    request runs ``plaindata.session`` in the student's kernel, which connects to a Unix socket this
+    side listens on, in the folder of the kernel's own sockets, and answers questions there until
+    ``end_session`` (after each trusted cell).  A question then costs a socket round trip, not a kernel
+    message round trip (4 ms).  Without a session (no Unix-socket transport, or the student's code
+    broke it) every question is an execute request of its own.  Either way what comes back is only
+    ever decoded as plain data, and the time limits are the same."""
+
+    def __init__(self, connection, call_timeout=60.0, budget=300.0, kernel_dir=None):
         """``connection``: the kernel's connection info (a dict, as the grader's kernel manager has it
-        after start: for a sandboxed kernel the Unix-socket paths as seen from outside) or its file."""
+        after start: for a sandboxed kernel the Unix-socket paths as seen from outside) or its file.
+        ``kernel_dir``: the folder of those sockets as the student's kernel sees it (None: no sessions)."""
         self.client = BlockingKernelClient()
         if isinstance(connection, dict):
             self.client.load_connection_info(connection)
@@ -61,22 +84,164 @@ class StudentKernel:
         self.spent = 0.0
         self.broken = None  # why the kernel can no longer answer, once it cannot
         self.codec_sent = False
+        self.sessions = kernel_dir is not None and self.client.transport == "ipc"
+        self._host_dir = os.path.dirname(self.client.ip) if self.sessions else None
+        self._kernel_dir = kernel_dir
+        self._session = None
+        self._ids = itertools.count(1)
 
     def mark_broken(self, reason):
         self.broken = reason
+        self.end_session()
 
-    def _ask(self, expression, timeout):
-        """Run the codec and ``expression`` in the student's kernel; the decoded answer."""
+    def _ask(self, request, timeout):
+        """Ask the student's kernel ``request`` (see ``plaindata.session``); the decoded answer."""
         if self.broken:
             raise _exception("RuntimeError", self.broken)
         if self.spent >= self.budget:
             raise _exception("TimeoutError", f"the grading time budget of this notebook "
                                              f"({self.budget:.0f} s of your code) is used up")
+        if self.sessions:
+            try:
+                return self._ask_in_session(request, timeout)
+            except _NoSession:
+                self.sessions = False   # the student's code keeps sessions from working: one request per question
+        expression = (f"__hw4_codec['serve'](globals(), {request['name']!r}, {request['payload']!r})"
+                      if request["op"] == "call" else f"__hw4_codec['describe'](globals(), {request['names']!r})")
         try:
             return self._ask_once(expression, timeout, with_codec=not self.codec_sent)
         except _CodecMissing:  # the student's code removed it (say, %reset): send it again
             return self._ask_once(expression, timeout, with_codec=True)
 
+    # ---- sessions
+    def _ask_in_session(self, request, timeout):
+        start = time.monotonic()
+        deadline = start + min(timeout, self.budget - self.spent)
+        try:
+            if self._session is None:
+                self._open_session(deadline)
+            ident = next(self._ids)
+            data = json.dumps(request).encode()
+            self._session.settimeout(max(0.001, deadline - time.monotonic()))
+            try:
+                self._session.sendall(struct.pack(plaindata.FRAME, ident, len(data)) + data)
+                answer_id, length = struct.unpack(plaindata.FRAME, self._receive(HEADER, deadline))
+                if answer_id != ident or length > plaindata.MAX_BYTES:
+                    raise ValueError("a malformed answer")
+                text = self._receive(length, deadline).decode("utf-8", "replace")
+            except (OSError, ValueError, EOFError) as exc:
+                if self.broken:   # _stuck's verdict (a TimeoutError is an OSError too)
+                    raise
+                self._lost(exc)
+        finally:
+            self.spent += time.monotonic() - start
+        try:
+            return plaindata.decode(text)
+        except ValueError as exc:
+            raise _exception("RuntimeError", f"your kernel answered with something that is not data: {exc}") from None
+
+    def _open_session(self, deadline):
+        path = os.path.join(self._host_dir, f"bridge-{secrets.token_hex(8)}")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(path)
+            listener.listen(1)
+        except OSError:
+            listener.close()
+            raise _NoSession() from None
+        try:
+            inner = os.path.join(self._kernel_dir, os.path.basename(path))
+            for with_codec in (not self.codec_sent, True):
+                code = f"__hw4_codec = {{}}\nexec({CODEC!r}, __hw4_codec)\n" if with_codec else ""
+                msg_id = self.client.execute(code + f"__hw4_codec['session'](globals(), {inner!r})",
+                                             silent=True, store_history=False, allow_stdin=False)
+                conn = self._connection(listener, msg_id, deadline)
+                if conn is not None:
+                    self._session, self.codec_sent = conn, True
+                    return
+                self.codec_sent = False  # the request ended without connecting: codec removed or replaced
+            raise _NoSession()
+        finally:
+            listener.close()
+            try:
+                os.unlink(path)   # one connection per session: nobody else can connect to it
+            except OSError:
+                pass
+
+    def _connection(self, listener, msg_id, deadline):
+        """The session's socket, or None when the request that should connect ended first."""
+        poller = zmq.Poller()
+        poller.register(listener, zmq.POLLIN)
+        poller.register(self.client.shell_channel.socket, zmq.POLLIN)
+        interrupted = False
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._stuck(interrupted)
+                interrupted, deadline = True, time.monotonic() + 10
+                continue
+            events = dict(poller.poll(min(remaining, 1.0) * 1000))
+            if listener.fileno() in events:
+                conn, _ = listener.accept()
+                return conn
+            if events:
+                try:
+                    msg = self.client.get_shell_msg(timeout=0)
+                except Empty:
+                    continue
+                if msg["parent_header"].get("msg_id") == msg_id:
+                    return None
+            elif not self.client.is_alive():
+                self.broken = "your notebook's kernel died"
+                raise _exception("RuntimeError", self.broken)
+
+    def _receive(self, n, deadline):
+        chunks, interrupted = [], False
+        while n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._stuck(interrupted)   # the call is over time: interrupt it, then wait 10 s more
+                interrupted, deadline = True, time.monotonic() + 10
+                continue
+            if not select.select([self._session], [], [], min(remaining, 1.0))[0]:
+                continue
+            chunk = self._session.recv(min(n, 1 << 20))
+            if not chunk:
+                raise EOFError("the connection was closed")
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    def _stuck(self, interrupted):
+        if interrupted:
+            self.broken = "your notebook's kernel stopped answering (it was interrupted after a time-out)"
+            self.end_session()
+            raise _exception("TimeoutError", self.broken)
+        self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
+
+    def _lost(self, exc):
+        """The session ended under a question: the kernel died, or the student's code closed it."""
+        self.end_session()
+        if not self.client.is_alive():
+            self.broken = "your notebook's kernel died"
+            raise _exception("RuntimeError", self.broken) from None
+        raise _exception("RuntimeError", f"your kernel stopped answering the grader ({exc})") from None
+
+    def end_session(self):
+        """Close the session (the student's loop returns, and the kernel is free for the next cell)."""
+        if self._session is None:
+            return
+        try:
+            data = json.dumps({"op": "end"}).encode()
+            self._session.settimeout(1.0)
+            self._session.sendall(struct.pack(plaindata.FRAME, 0, len(data)) + data)
+        except OSError:
+            pass
+        finally:
+            self._session.close()
+            self._session = None
+
+    # ---- one execute request per question
     def _ask_once(self, expression, timeout, with_codec):
         # the codec is sent with the first question only and kept in the student's kernel: what it
         # answers is decoded as plain data here whatever the student does to it, as are the answers
@@ -91,11 +256,8 @@ class StudentKernel:
         while reply is None:
             remaining = start + limit + (10 if interrupted else 0) - time.monotonic()
             if remaining <= 0:
-                if interrupted:
-                    self.broken = "your notebook's kernel stopped answering (it was interrupted after a time-out)"
-                    raise _exception("TimeoutError", self.broken)
+                self._stuck(interrupted)
                 interrupted = True
-                self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
                 continue
             try:
                 msg = self.client.get_shell_msg(timeout=min(remaining, 1.0))
@@ -124,10 +286,10 @@ class StudentKernel:
 
     def call(self, name, args, kwargs):
         payload = plaindata.encode((tuple(args), dict(kwargs)))
-        return self._ask(f"__hw4_codec['serve'](globals(), {name!r}, {payload!r})", self.call_timeout)
+        return self._ask({"op": "call", "name": name, "payload": payload}, self.call_timeout)
 
     def describe(self, names):
-        return self._ask(f"__hw4_codec['describe'](globals(), {list(names)!r})", self.call_timeout)
+        return self._ask({"op": "describe", "names": list(names)}, self.call_timeout)
 
 
 class StudentFunction:
@@ -192,3 +354,21 @@ def sync(namespace, kernel, names):
                 namespace[name] = Unreadable(name, entry.get("why", "?"))
         else:
             namespace.pop(name, None)
+
+
+def install(shell, kernel, names):
+    """Sync the answers ``names`` into the trusted kernel before each cell it runs for grading (the
+    cells nbclient runs with ``store_history``; the grader's own quiet cells are not), and end the
+    cell's session after it.  As IPython hooks, neither costs a message of its own; neither raises."""
+    def before(info):
+        if getattr(info, "store_history", False):
+            try:
+                sync(shell.user_ns, kernel, names)
+            except Exception:  # noqa: BLE001 - a failed sync leaves the answers undefined: the tests say so
+                pass
+
+    def after(result):
+        kernel.end_session()
+
+    shell.events.register("pre_run_cell", before)
+    shell.events.register("post_run_cell", after)

@@ -7,6 +7,11 @@ is data the grading side can only compare.
 
 The same source text is sent to the student's kernel (it has no access to this
 package), so the module depends on nothing but the standard library and numpy.
+
+``session`` is the student's side of a test cell's calls (bridge.py): a loop, started by one
+execute request, that answers calls and descriptions over a Unix socket the grading side listens
+on, a frame (``FRAME`` header: request id, length; then JSON text) each way.  A call then costs a
+socket round trip instead of a kernel message round trip (4 ms).
 """
 import base64
 import json
@@ -15,6 +20,7 @@ import math
 import numpy as np
 
 MAX_BYTES = 64 * 2**20          # refuse payloads beyond this size
+FRAME = ">IQ"                   # a session frame's header: request id, length of the JSON text after it
 _KINDS = "biufc"                # bool, int, uint, float, complex arrays only
 
 
@@ -142,3 +148,41 @@ def describe(namespace, names):
             except TypeError as exc:
                 out[name] = {"kind": "unsendable", "why": str(exc)}
     return encode(out)
+
+
+def session(namespace, path):
+    """Student side: connect to the grading side at ``path`` and answer its requests until it says
+    "end" or closes.  A request is ``{"op": "call", "name", "payload"}``, ``{"op": "describe",
+    "names"}`` or ``{"op": "end"}``; each answer is what ``serve`` or ``describe`` returns."""
+    import socket
+    import struct
+    size = struct.calcsize(FRAME)
+
+    def read(sock, n):
+        chunks = []
+        while n:
+            chunk = sock.recv(min(n, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+        while True:
+            ident, length = struct.unpack(FRAME, read(sock, size))
+            request = json.loads(read(sock, length))
+            if request.get("op") == "call":
+                answer = serve(namespace, request["name"], request["payload"])
+            elif request.get("op") == "describe":
+                answer = describe(namespace, request["names"])
+            else:
+                return
+            data = answer.encode()
+            sock.sendall(struct.pack(FRAME, ident, len(data)) + data)
+    except EOFError:
+        return
+    finally:
+        sock.close()

@@ -57,7 +57,9 @@ from queue import Empty
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.utils import ensure_async
-from traitlets import Bool, Integer, List, Type, Unicode
+import zmq
+import zmq.asyncio
+from traitlets import Bool, Integer, List, Type, Unicode, default
 
 from . import forkserver
 
@@ -76,6 +78,7 @@ INNER_IPC = "/tmp/.kernel/ipc"   # the kernel's socket paths inside the sandbox:
 SHM_MB = 16                      # /dev/shm: POSIX semaphores (multiprocessing locks) need it, nothing more
 CGROUP_PREFIX = "hw4-kernel-"    # the pids cgroups made when grading as root
 TEMPLATE_TMP_MB = 64             # the warm kernels' template's own /tmp (matplotlib's cache); no child sees it
+RECONNECT_MS = 5                 # how often a client tries a kernel socket that is not bound yet (PromptClient)
 CPU_GRACE_S = 5                  # SIGXCPU at cpu_limit_s, SIGKILL this much later if it was caught
 # /etc is not bound whole: root-owned secrets (/etc/shadow, /etc/ssl/private) stay out of view
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "fonts", "passwd",
@@ -86,7 +89,15 @@ ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone
 class PromptClient(AsyncKernelClient):
     """jupyter_client's client, but its wait for a new kernel does not then idle: it drains IOPub for
     0.2 s of silence after the kernel has answered (twice per notebook, ~0.5 s with its retries),
-    where nothing but the kernel's start-up status can arrive; nbclient ignores those anyway."""
+    where nothing but the kernel's start-up status can arrive; nbclient ignores those anyway.
+    And its sockets, connected before a new kernel has bound its own, try again every
+    ``RECONNECT_MS`` instead of ZeroMQ's 100 ms, so the kernel's first answer is not held back."""
+
+    @default("context")
+    def _context_default(self):
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)   # the default for the sockets made from it
+        return context
 
     async def wait_for_ready(self, timeout=None):
         deadline = time.monotonic() + (timeout if timeout is not None else 3600)
@@ -184,8 +195,10 @@ class LimitedKernelManager(AsyncKernelManager):
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         connection = self.get_connection_info(session=False)
         connection["key"] = connection["key"].decode()
-        process = self._server.spawn(connection=connection, options=self._kernel_options(kernel_cmd),
-                                     **self._spawn_request(kw))
+        # in a thread: the first spawn waits for the template's imports, and the other kernel of the
+        # notebook (started side by side) starts its own template meanwhile
+        process = await asyncio.to_thread(self._server.spawn, connection=connection,
+                                          options=self._kernel_options(kernel_cmd), **self._spawn_request(kw))
         self.provisioner.process, self.provisioner.pid, self.provisioner.pgid = process, process.pid, None
         self._reconcile_connection_info(self.provisioner.connection_info)
 
@@ -406,6 +419,11 @@ class SandboxedKernelManager(LimitedKernelManager):
             self._info = None
         raise RuntimeError(f"bubblewrap did not start the student's kernel ({data[:200]!r})")
 
+    def kernel_socket_dir(self):
+        """The folder of the kernel's Unix sockets as the kernel itself sees it (after start the host
+        reaches it at ``os.path.dirname(self.ip)``): where the trusted side's bridge listens (bridge.py)."""
+        return os.path.dirname(INNER_IPC) if self._exe else os.path.dirname(self.ip)
+
     def exit_reason(self):
         """Why the kernel process ended, in plain words, when a limit ended it; else None."""
         process = getattr(self.provisioner, "process", None)
@@ -427,14 +445,19 @@ class SandboxedKernelManager(LimitedKernelManager):
         # a sandbox's sockets live in its own tmpfs, which is gone with it
 
     async def _async_cleanup_resources(self, restart=False):
+        if self._control_socket is not None:
+            # the interrupt message jupyter_client sends before a kill may still be queued for a kernel
+            # that is gone: closing with the default linger would hold every shut-down 0.1 s
+            self._control_socket.close(linger=0)
+            self._control_socket = None
         await super()._async_cleanup_resources(restart=restart)
         if self._cgroup:
-            for _ in range(20):  # the last processes may still be being reaped (else: the next sweep)
+            for _ in range(200):  # the last processes may still be being reaped (else: the next sweep)
                 try:
                     os.rmdir(self._cgroup)
                     break
                 except OSError:
-                    await asyncio.sleep(0.1)
+                    await asyncio.sleep(0.01)
             else:
                 self.log.info("the kernel's cgroup %s is left for the next sweep", self._cgroup)
             self._cgroup = None

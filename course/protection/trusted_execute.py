@@ -172,7 +172,8 @@ class TrustedExecute(Execute):
             setup = new_code_cell(
                 "import course.protection.bridge as __hw4_bridge\n"
                 f"__hw4_kernel = __hw4_bridge.StudentKernel({connection!r}, "
-                f"{self.call_timeout!r}, {self.notebook_budget!r})")
+                f"{self.call_timeout!r}, {self.notebook_budget!r}, {self.km.kernel_socket_dir()!r})\n"
+                f"__hw4_bridge.install(get_ipython(), __hw4_kernel, {names!r})")
             trusted.execute_cell(setup, 0, store_history=False)
             self._raise_if_failed(setup, "could not connect the grading kernel to the student's kernel")
             self._started = True
@@ -190,9 +191,7 @@ class TrustedExecute(Execute):
                 if index in trusted_cells:
                     if broken:
                         self._trusted_quiet(trusted, f"__hw4_kernel.mark_broken({broken!r})")
-                    # a failed sync leaves the answers undefined: the tests then fail, with their reasons
-                    self._trusted_quiet(trusted, f"__hw4_bridge.sync(globals(), __hw4_kernel, {names!r})",
-                                        must_work=False)
+                    # the answers are synced into the trusted kernel as the cell starts (bridge.install)
                     shadow = new_code_cell(cell.source)
                     trusted.execute_cell(shadow, index, store_history=True)
                     if role == "test":
@@ -275,11 +274,10 @@ class TrustedExecute(Execute):
                         f"({self.km.memory_limit_mb} MiB)")
         return None
 
-    def _trusted_quiet(self, trusted, code, must_work=True):
+    def _trusted_quiet(self, trusted, code):
         cell = new_code_cell(code)
         trusted.execute_cell(cell, 0, store_history=False)
-        if must_work:
-            self._raise_if_failed(cell, "the grading kernel failed")
+        self._raise_if_failed(cell, "the grading kernel failed")
 
     @staticmethod
     def _raise_if_failed(cell, what):
