@@ -1,6 +1,6 @@
 """Protected grading against stock nbgrader, same submissions, same machine, one run.
 
-    python benchmarks/warm_kernels.py [--copies 1] [--workers N] [--no-parallel]
+    python benchmarks/warm_kernels.py [--copies 1] [--workers N] [--no-parallel] [--no-cold]
 
 Makes a scratch course from source/, submits the examples (reference, blank, every examples/*
 folder), `--copies` times each, and grades them with `nbgrader autograde ASSIGNMENT --force`:
@@ -8,7 +8,8 @@ folder), `--copies` times each, and grades them with `nbgrader autograde ASSIGNM
 * stock nbgrader, unprotected: its default preprocessors (its own ``Execute``), no repair;
 * the course, warm kernels (the default: ``TrustedExecute.warm_kernels = True``);
 * the course's path before warm kernels (``--TrustedExecute.warm_kernels=False
-  --TrustedExecute.rerun_all_provided_cells=True``), "cold" below.
+  --TrustedExecute.rerun_all_provided_cells=True``), "cold" below (``--no-cold`` leaves it out: a
+  quicker run for a class, ``--copies 3``).
 
 It prints the wall times and their ratios to stock nbgrader, checks that all three gradebooks hold
 the same scores and that warm and cold give the same feedback pages, then grades the class again
@@ -104,6 +105,7 @@ def main(argv=None):
     parser.add_argument("--copies", type=int, default=1, help="submit every example this many times")
     parser.add_argument("--workers", type=int, default=None, help="parallel workers (default: one per core plus one)")
     parser.add_argument("--no-parallel", action="store_true", help="skip the parallel runs")
+    parser.add_argument("--no-cold", action="store_true", help="skip the course's cold path (warm against stock only)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch courses")
     args = parser.parse_args(argv)
     os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
@@ -120,50 +122,54 @@ def main(argv=None):
         scores["stock"] = gradebook.scores(stock)
         times["warm"] = timed_autograde(ours.root, a)
         scores["warm"], pages["warm"] = gradebook.scores(ours), feedback_pages(ours.root, a)
-        reset(ours.root, ours.root / "pristine.db")
-        times["cold"] = timed_autograde(ours.root, a, *COLD)
-        scores["cold"], pages["cold"] = gradebook.scores(ours), feedback_pages(ours.root, a)
+        kinds = ("stock", "warm") if args.no_cold else ("stock", "warm", "cold")
+        if not args.no_cold:
+            reset(ours.root, ours.root / "pristine.db")
+            times["cold"] = timed_autograde(ours.root, a, *COLD)
+            scores["cold"], pages["cold"] = gradebook.scores(ours), feedback_pages(ours.root, a)
 
         n = len(students)
         print(f"\n{n} submissions x 4 notebooks, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
         print(f"{'sequential nbgrader autograde':48}{'seconds':>9}{'vs stock':>10}")
-        for key, label in (("stock", "stock nbgrader (unprotected)"), ("warm", "course, protected, warm kernels"),
-                           ("cold", "course, protected, cold kernels")):
-            print(f"{label:48}{times[key]:>9.1f}{times[key] / times['stock']:>9.2f}x")
-        same = scores["warm"] == scores["stock"] == scores["cold"]
-        same_pages = pages["warm"] == pages["cold"]
-        print(f"same scores (stock, warm, cold): {'yes' if same else 'NO'}; "
-              f"same feedback pages (warm, cold): {'yes' if same_pages else 'NO'} ({len(pages['warm'])} pages)")
+        labels = {"stock": "stock nbgrader (unprotected)", "warm": "course, protected, warm kernels",
+                  "cold": "course, protected, cold kernels"}
+        for key in kinds:
+            print(f"{labels[key]:48}{times[key]:>9.1f}{times[key] / times['stock']:>9.2f}x")
+        same = all(scores[key] == scores["stock"] for key in kinds)
+        same_pages = args.no_cold or pages["warm"] == pages["cold"]
+        print(f"same scores ({', '.join(kinds)}): {'yes' if same else 'NO'}"
+              + ("" if args.no_cold else f"; same feedback pages (warm, cold): {'yes' if same_pages else 'NO'} "
+                                         f"({len(pages['warm'])} pages)"))
         ok = same and same_pages
 
         if not args.no_parallel:
             workers = args.workers or parallel.default_workers()
             par, same_par = {}, {}
-            for key, settings, extra in (("stock", stock, ()), ("warm", ours, ()), ("cold", ours, COLD)):
+            for key, settings, extra in (("stock", stock, ()), ("warm", ours, ()), ("cold", ours, COLD))[:len(kinds)]:
                 reset(settings.root, settings.root / "pristine.db")
                 start = time.perf_counter()
                 parallel.grade_class(settings.root, workers=workers, quiet=True, nbgrader_args=list(extra))
                 par[key] = time.perf_counter() - start
                 same_par[key] = gradebook.scores(settings) == scores["stock"]
             print(f"\n{f'parallel, {workers} workers':48}{'seconds':>9}{'vs stock':>10}  same scores as sequential")
-            for key in ("stock", "warm", "cold"):
+            for key in kinds:
                 print(f"{key:48}{par[key]:>9.1f}{par[key] / par['stock']:>9.2f}x  {'yes' if same_par[key] else 'NO'}")
             ok = ok and all(same_par.values())
 
         alone = students[:2]
         print(f"\none submission ({alone[-1]}) graded by one worker after another one, seconds")
         rows = {}
-        for key, settings, extra in (("stock", stock, ()), ("warm", ours, ()), ("cold", ours, COLD)):
+        for key, settings, extra in (("stock", stock, ()), ("warm", ours, ()), ("cold", ours, COLD))[:len(kinds)]:
             reset(settings.root, settings.root / "pristine.db")
             rows[key] = breakdown(settings.root, alone, extra)
         kernels = 4  # notebooks
         imports = import_seconds(TrustedExecute.class_traits()["warm_preload"].default())
-        rows["stock"]["imports (in start-up and cells)"] = kernels * imports
-        rows["cold"]["imports (in start-up and cells)"] = 2 * kernels * imports
-        rows["warm"]["imports (in start-up and cells)"] = 0.0
-        print(f"{'':34}{'stock':>9}{'warm':>9}{'cold':>9}")
+        for key, per_kernel in (("stock", 1), ("warm", 0), ("cold", 2)):
+            if key in rows:
+                rows[key]["imports (in start-up and cells)"] = per_kernel * kernels * imports
+        print(f"{'':34}" + "".join(f"{k:>9}" for k in kinds))
         for label in rows["stock"]:
-            print(f"{label:34}" + "".join(f"{rows[k][label]:>9.2f}" for k in ("stock", "warm", "cold")))
+            print(f"{label:34}" + "".join(f"{rows[k][label]:>9.2f}" for k in kinds))
         print(f"imports: {imports:.2f} s per kernel measured alone (a cold notebook starts two kernels, stock one;"
               " warm kernels import once per grading process, in the template)")
         return 0 if ok else 1

@@ -73,6 +73,16 @@ def _hostile_cells(course):
             f"print('SEES_REPO', os.path.exists({str(ROOT / 'source')!r}))\n"
             f"try:\n    open({str(course / 'written_now.txt')!r}, 'w').write('x')\nexcept OSError as e:\n    print('WRITE_REFUSED', e)\n"
             f"subprocess.Popen(['sh', '-c', 'sleep 4; echo x > {course / 'written_later.txt'}'], start_new_session=True)\n")),
+        # the grading side's calls arrive over a Unix socket (bridge.py sessions): garbage written into it,
+        # then the socket closed, from inside a called function
+        "jams_the_bridge": _append("kernel_regression_answer", (
+            "_right = kernel_regression\n\ndef kernel_regression(X, Y, X_new, sigma):\n"
+            "    import os, socket\n    for fd in range(3, 256):\n        try:\n"
+            "            s = socket.socket(fileno=os.dup(fd))\n        except OSError:\n            continue\n"
+            "        try:\n            if 'bridge-' in str(s.getpeername()):\n"
+            "                s.sendall(bytes(12) + b'{\"__dict__\": {\"result\": 1}}')\n"
+            "                os.close(fd)\n        except OSError:\n            pass\n        s.close()\n"
+            "    return _right(X, Y, X_new, sigma)\n")),
         "environment_probe": _append("kernel_regression_answer",
                                      "import os\nprint('NBGRADER_VARS', sorted(k for k in os.environ if 'NBGRADER' in k))\n"),
     }
@@ -165,7 +175,7 @@ def _outputs(graded, student, grade_id):
 
 def test_the_run_finishes_and_grades_every_submission(graded):
     assert "error processing assignment" not in graded["proc"].stderr, graded["proc"].stderr[-3000:]
-    assert len(graded["scores"]) == 20, sorted(graded["scores"])
+    assert len(graded["scores"]) == 21, sorted(graded["scores"])
     assert _lost(graded, "reference") == []
 
 
@@ -212,6 +222,11 @@ def test_tampering_gains_nothing(graded, student):
     assert lost and all(g.startswith(target) for g in lost), lost
     if student != "shadow_modules":
         assert set(KR_TESTS) <= set(lost)
+
+
+def test_a_function_that_jams_the_grading_connection_loses_only_its_own_tests(graded):
+    assert _lost(graded, "jams_the_bridge") == sorted(KR_TESTS)
+    assert "stopped answering the grader" in _outputs(graded, "jams_the_bridge", KR_TESTS[0])
 
 
 def test_the_student_kernel_sees_no_course_files_and_leaves_nothing_behind(graded):

@@ -98,3 +98,77 @@ def test_the_template_survives_a_kernel_that_kills_everything_it_can_see():
     km, second = _run(["print(6 * 7)"])
     assert second == ["42"]
     assert km._server is server, "the template had to be replaced"
+
+
+WORKER = """
+import os, sys, tempfile
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+from course.protection import forkserver
+from course.protection.sandbox import SandboxedKernelManager
+
+def kernel():
+    nb = new_notebook(cells=[new_code_cell("print(6 * 7)")])
+    workdir = tempfile.mkdtemp(prefix="hw4_student_")
+    os.chmod(workdir, 0o777)
+    client = NotebookClient(nb, timeout=60, kernel_name="python3", shutdown_kernel="immediate")
+    km = client.km = SandboxedKernelManager(kernel_name="python3", warm=True, warm_preload=["numpy"])
+    km.workdir = workdir
+    client.execute()
+    server = km._server
+    print("RESULT", server.ready["instance"], "owner" if server.process is not None else "attached",
+          nb.cells[0].outputs[0].text.strip(), flush=True)
+
+for line in sys.stdin:   # one kernel per line read; the end of input ends the worker
+    kernel()
+"""
+
+
+def test_workers_of_one_run_share_a_template_that_outlives_its_starter(tmp_path):
+    """Two workers of a parallel run (SHARE_ENV set, as course.parallel does) get their kernels
+    from one template: the second attaches to the one the first published.  The template goes on
+    serving the second after the first has ended, and ends when the last worker has gone."""
+    import subprocess
+    import socket
+    import sys
+    import time
+    env = {**os.environ, forkserver.SHARE_ENV: str(tmp_path)}
+
+    def worker():
+        return subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=env, text=True)
+
+    def kernel(proc):
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        for line in proc.stdout:   # the kernels' own start-up chatter reaches the starter's stdout too
+            if line.startswith("RESULT "):
+                return line.split()[1:]
+        raise AssertionError("the worker ended without a kernel")
+
+    first, second = worker(), worker()
+    try:
+        a = kernel(first)
+        b = kernel(second)
+        assert a[1:] == ["owner", "42"] and b[1:] == ["attached", "42"], (a, b)
+        assert a[0] == b[0], "the second worker started a template of its own"
+        first.stdin.close()
+        assert first.wait(timeout=60) == 0
+        again = kernel(second)
+        assert again == b, "the template did not outlive the worker that started it"
+        second.stdin.close()
+        assert second.wait(timeout=60) == 0
+        published = [p for p in tmp_path.iterdir() if not p.name.endswith(".lock")]
+        assert len(published) == 1
+        deadline = time.monotonic() + 10
+        while True:   # the last worker has gone: so has the template (nobody answers at its address)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as probe:
+                try:
+                    probe.connect(str(published[0]))
+                except OSError:
+                    break
+            assert time.monotonic() < deadline, "the template outlived every worker"
+            time.sleep(0.2)
+    finally:
+        for proc in (first, second):
+            proc.kill()

@@ -43,6 +43,7 @@ from pathlib import Path
 
 from .. import settings as course_settings
 from .gradebook_sync import apply_changes, make_template, student_rows, tables
+from ..protection.forkserver import SHARE_ENV as TEMPLATES_ENV
 from .security import security as tls_security
 from .worker import grade_student
 
@@ -114,25 +115,36 @@ class _Progress:
         self.bar.close()
 
 
-def _quiet_worker():
-    """Process-pool initializer: the kernels' and nbgrader's chatter stays out of the terminal.
+def _init_worker(templates):
+    """Process-pool initializer: the kernels' and nbgrader's chatter stays out of the terminal, and
+    the workers share their warm kernels' templates through the private folder ``templates``
+    (course/protection/forkserver.py), so this machine imports the libraries once per kind of kernel.
 
     nbgrader's own log of each submission is captured and returned with its result.
     """
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
     os.dup2(null, 2)
+    os.environ[TEMPLATES_ENV] = templates
 
 
 def _local_results(jobs, workers):
     """Yield results from a process pool; a pool broken by a dying worker is replaced."""
-    import multiprocessing
     tries = {job["student"]: 0 for job in jobs}
     remaining = list(jobs)
+    templates = tempfile.mkdtemp(prefix="hw4_templates_")   # 0700: only the grading user's processes
+    try:
+        yield from _pool_results(remaining, tries, workers, templates)
+    finally:
+        shutil.rmtree(templates, ignore_errors=True)
+
+
+def _pool_results(remaining, tries, workers, templates):
+    import multiprocessing
     while remaining:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, max_tasks_per_child=50,
-                                 initializer=_quiet_worker) as pool:
+                                 initializer=_init_worker, initargs=(templates,)) as pool:
             futures = {pool.submit(grade_student, job): job for job in remaining}
             remaining = []
             for future in as_completed(futures):

@@ -35,6 +35,7 @@ from . import plaindata
 
 CODEC = Path(plaindata.__file__).read_text()
 HEADER = struct.calcsize(plaindata.FRAME)
+LOST_WAIT_S = 3.0   # how long a lost session waits to tell a dead kernel from one whose code closed it
 
 
 class StudentCodeError(Exception):
@@ -87,7 +88,7 @@ class StudentKernel:
         self.sessions = kernel_dir is not None and self.client.transport == "ipc"
         self._host_dir = os.path.dirname(self.client.ip) if self.sessions else None
         self._kernel_dir = kernel_dir
-        self._session = None
+        self._session = self._session_msg = None
         self._ids = itertools.count(1)
 
     def mark_broken(self, reason):
@@ -157,7 +158,7 @@ class StudentKernel:
                                              silent=True, store_history=False, allow_stdin=False)
                 conn = self._connection(listener, msg_id, deadline)
                 if conn is not None:
-                    self._session, self.codec_sent = conn, True
+                    self._session, self._session_msg, self.codec_sent = conn, msg_id, True
                     return
                 self.codec_sent = False  # the request ended without connecting: codec removed or replaced
             raise _NoSession()
@@ -220,8 +221,21 @@ class StudentKernel:
         self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
 
     def _lost(self, exc):
-        """The session ended under a question: the kernel died, or the student's code closed it."""
+        """The session ended under a question: the kernel died, or the student's code closed it.  A
+        kernel that lives answers the session's request at once; the heartbeat needs a moment to
+        notice a dead one."""
+        msg_id, self._session_msg = self._session_msg, None
         self.end_session()
+        deadline = time.monotonic() + LOST_WAIT_S
+        while time.monotonic() < deadline:
+            try:
+                msg = self.client.get_shell_msg(timeout=0.1)
+            except Empty:
+                if not self.client.is_alive():
+                    break
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                break
         if not self.client.is_alive():
             self.broken = "your notebook's kernel died"
             raise _exception("RuntimeError", self.broken) from None

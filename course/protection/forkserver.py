@@ -9,14 +9,20 @@ jupyter_client's ``LocalProvisioner`` uses, so polling, waiting and killing go t
 provisioner as for any kernel.
 
 One fork server of each kind lives per grading process (``shared``): an ``nbgrader autograde`` run
-or one parallel-grading worker.  A server whose template died or stopped answering (a student
-cannot reach it, but a machine can fail) is replaced once; when that fails too the caller falls back
-to a cold kernel.  Nothing of one kernel is shared with the next but the template's untouched memory.
+or one parallel-grading worker.  When the environment names a folder in ``SHARE_ENV`` (course.parallel
+sets a private one for its local workers), the first worker to need a template publishes it there
+as a listening Unix socket and the others connect to it, so that a machine imports the libraries
+once per kind, not once per worker; such a template lives as long as one of them is connected.  A
+server whose template died or stopped answering (a student cannot reach it, but a machine can
+fail) is replaced once; when that fails too the caller falls back to a cold kernel.  Nothing of one
+kernel is shared with the next but the template's untouched memory.
 
 May import: the standard library.
 """
 import atexit
 import base64
+import fcntl
+import hashlib
 import itertools
 import json
 import os
@@ -34,6 +40,7 @@ START_TIMEOUT_S = 120     # the template's imports on a loaded machine
 HELLO_TIMEOUT_S = 30
 MAX_FILES_BYTES = 256 * 1024   # helper files travel inside the request
 KILL_REPORT_S = 0.5            # how long a poll right after a kill waits for the template's report
+SHARE_ENV = "HW4_KERNEL_TEMPLATES"   # a private folder where the workers of one run share their templates
 
 
 class ForkServerError(RuntimeError):
@@ -100,19 +107,39 @@ class ForkServer:
         self._ids = itertools.count(1)
         self._exits = {}
         self.process = self.control = None
+        self.published = False
         self.ready = {}
 
     # ---- the template
-    def start(self):
+    def start(self, listener=None):
+        """Start the template; with ``listener`` (a bound, listening SEQPACKET socket) it also serves
+        the graders that connect there, and outlives this process while one of them is connected."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        argv = self.command + [sys.executable, "-c", TEMPLATE, str(theirs.fileno()), json.dumps(self.preload)]
+        fds = [theirs.fileno()] + ([listener.fileno()] if listener is not None else [])
+        argv = self.command + [sys.executable, "-c", TEMPLATE, str(theirs.fileno()), json.dumps(self.preload),
+                               str(listener.fileno() if listener is not None else -1)]
         try:
-            self.process = subprocess.Popen(argv, env=self.env, cwd="/", pass_fds=[theirs.fileno()],
+            self.process = subprocess.Popen(argv, env=self.env, cwd="/", pass_fds=fds,
                                             stdin=subprocess.DEVNULL, start_new_session=True)
         finally:
             theirs.close()
-        self.control = ours
+            if listener is not None:
+                listener.close()
+        self.control, self.published = ours, listener is not None
         return self   # its imports go on while the grader does other things (the other template's)
+
+    @classmethod
+    def attach(cls, path, log=None):
+        """A server for the template another worker published at ``path`` (OSError if none is there)."""
+        control = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            control.connect(path)
+        except OSError:
+            control.close()
+            raise
+        server = cls([], {}, [], log)
+        server.control = control
+        return server
 
     def _wait_ready(self):
         if self.ready:
@@ -125,19 +152,26 @@ class ForkServer:
             self.log.warning("kernel template could not preload %s", message["failed"])
 
     def alive(self):
-        return self.process is not None and self.process.poll() is None
+        if self.process is not None:
+            return self.process.poll() is None
+        if self.control is None:
+            return False
+        poller = select.poll()   # a template another worker started: alive while its socket is open
+        poller.register(self.control, select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+        return not poller.poll(0)
 
     def close(self):
         if self.control is not None:
             self.control.close()
             self.control = None
-        if self.process is not None:
+        if self.process is not None and not self.published:
             try:
                 self.process.kill()
             except OSError:
                 pass
             self.process.wait()
-            self.process = None
+        # a published template ends by itself when the last worker connected to it has gone
+        self.process = None
 
     def _next(self, timeout):
         """The template's next message within ``timeout`` seconds (None if none came); exit reports
@@ -222,9 +256,14 @@ class ForkServer:
 _SERVERS = {}
 
 
+def sharing():
+    """Whether this process shares its templates with the other workers of its run (``SHARE_ENV``)."""
+    return bool(os.environ.get(SHARE_ENV))
+
+
 def shared(key, factory, log=None):
-    """This process's running fork server for ``key`` (made by ``factory()`` and started on first use;
-    its first ``spawn`` waits until it is ready)."""
+    """This process's running fork server for ``key`` (made by ``factory()`` and started on first use,
+    or the one another worker of the run published; its first ``spawn`` waits until it is ready)."""
     server = _SERVERS.get(key)
     if server is not None and server.alive():
         return server
@@ -232,8 +271,32 @@ def shared(key, factory, log=None):
         if log:
             log.warning("the kernel template ended; starting a new one")
         server.close()
-    server = _SERVERS[key] = factory().start()
+    folder = os.environ.get(SHARE_ENV)
+    server = _SERVERS[key] = _attach_or_publish(folder, key, factory, log) if folder else factory().start()
     return server
+
+
+def _attach_or_publish(folder, key, factory, log):
+    """Connect to the template published for ``key`` in ``folder``, or start it and publish it."""
+    path = os.path.join(folder, hashlib.sha256(repr(key).encode()).hexdigest()[:20])
+    with open(path + ".lock", "w") as lock:   # one worker at a time decides who starts it
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return ForkServer.attach(path, log)
+        except OSError:   # none yet, or one whose template has ended
+            pass
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            listener.bind(path)
+            listener.listen(64)
+        except OSError:
+            listener.close()
+            raise
+        return factory().start(listener)
 
 
 def discard(key):

@@ -279,9 +279,10 @@ class SandboxedKernelManager(LimitedKernelManager):
             raise RuntimeError("SandboxedKernelManager.sandbox='bwrap' but bubblewrap is not installed")
         return exe
 
-    def _bwrap_walls(self, tmp_mb):
+    def _bwrap_walls(self, tmp_mb, die_with_parent=True):
         """What every sandbox here has: namespaces, read-only system and Python, /tmp and /dev/shm."""
-        args = [self._exe, "--die-with-parent", "--new-session", "--unshare-user", "--uid", "65534",
+        args = [self._exe] + (["--die-with-parent"] if die_with_parent else []) + [
+                "--new-session", "--unshare-user", "--uid", "65534",
                 "--gid", "65534", "--cap-drop", "ALL", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                 "--unshare-net", "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/usr", "/usr"]
         for name in ETC_FILES:
@@ -312,7 +313,9 @@ class SandboxedKernelManager(LimitedKernelManager):
     def _bwrap_template(self):
         """The warm kernels' template: the same walls, plus the capabilities (in its own user
         namespace only) to give each child namespaces and file systems of its own (template.py)."""
-        return self._bwrap_walls(TEMPLATE_TMP_MB) + [
+        # a template shared by the workers of a parallel run ends when the last of them has gone
+        # (template.py), not with the worker that happened to start it
+        return self._bwrap_walls(TEMPLATE_TMP_MB, die_with_parent=not forkserver.sharing()) + [
             "--remount-ro", "/", "--remount-ro", "/dev", "--chdir", "/",
             "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP", "--cap-add", "CAP_NET_ADMIN", "--"]
 

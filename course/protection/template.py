@@ -24,7 +24,10 @@ Each child of the template, before it runs any code it did not bring:
   ``random`` and numpy (a fork would otherwise replay the template's), no inherited file descriptor
   but stdin (/dev/null), stdout and stderr, and ``PR_SET_PDEATHSIG`` so it dies with its parent.
 
-Protocol on the control socket (AF_UNIX SEQPACKET, one JSON object per message):
+Protocol on the control socket (AF_UNIX SEQPACKET, one JSON object per message), and on every
+connection to the listening socket a template shared by the workers of a parallel run has
+(forkserver.py; ids are per connection, a connection's kernels die when it closes, the template
+ends when the last one has):
 template -> grader ``{"ready": ...}`` once, ``{"exit": id, "status": code}`` when a child ends;
 grader -> template a request ``{"id", "sandboxed", "connection", "connection_path", "env",
 "workdir", "files", "limits", "disk_mb", "shm_mb", "options"}`` with one file descriptor (the child's own
@@ -223,9 +226,21 @@ def _threads():
     return 0
 
 
-def main(control_fd, preload):
+def _send(client, message):
+    try:
+        client.send(json.dumps(message).encode())
+    except OSError:   # that grader is gone; its kernels are killed when its socket is read
+        pass
+
+
+def main(control_fd, preload, listen_fd=-1):
+    """Serve fork requests from the grader that started the template (``control_fd``) and, when
+    ``listen_fd`` is a listening socket, from every grader that connects to it (the other workers of
+    a parallel run).  The template ends when the last of them has gone, and kills their kernels."""
     control = socket.socket(fileno=control_fd)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    listener = socket.socket(fileno=listen_fd) if listen_fd >= 0 else None
+    if listener is None:   # shared templates live as long as a grader is connected, not as their starter
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     start = time.monotonic()
     failed = {}
     for name in preload:
@@ -236,15 +251,17 @@ def main(control_fd, preload):
     if "matplotlib.font_manager" in sys.modules:
         sys.modules["matplotlib.font_manager"].fontManager  # noqa: B018 - the font list, built once here
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)   # no child may ptrace or read the template's memory
-    control.send(json.dumps({"ready": True, "seconds": time.monotonic() - start, "failed": failed,
-                             "threads": _threads()}).encode())
-    children = {}
+    ready = {"ready": True, "seconds": time.monotonic() - start, "failed": failed, "threads": _threads(),
+             "instance": os.urandom(8).hex()}   # which template a grader got (logs, tests)
+    _send(control, ready)
+    clients = [control]
+    children = {}   # pid -> (the grader that asked for it, its id there)
     wake_read, wake_write = os.pipe()   # SIGCHLD wakes the loop at once: an ended kernel is reported at once
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    while True:
-        readable = select.select([control, wake_read], [], [], 5)[0]
+    while clients:
+        readable = select.select(clients + [wake_read] + ([listener] if listener else []), [], [], 5)[0]
         if wake_read in readable:
             os.read(wake_read, 4096)
             readable.remove(wake_read)
@@ -255,33 +272,59 @@ def main(control_fd, preload):
                 break
             if pid == 0:
                 break
-            control.send(json.dumps({"exit": children.pop(pid, None), "status": os.waitstatus_to_exitcode(status)}).encode())
-        if not readable:
-            continue
-        message, fds, _flags, _addr = socket.recv_fds(control, 1 << 20, 1)
-        if not message:
-            break
-        kernel_sock = socket.socket(fileno=fds[0]) if fds else None
-        request = None
-        try:
-            request = json.loads(message)
-            pid = _fork(request, kernel_sock)
-            children[pid] = request["id"]
-            reply = {"started": request["id"]}
-        except Exception as exc:
-            reply = {"failed": request.get("id") if isinstance(request, dict) else None,
-                     "why": f"{type(exc).__name__}: {exc}"}
-        finally:
-            if kernel_sock is not None:
-                kernel_sock.close()
-        control.send(json.dumps(reply).encode())
+            client, ident = children.pop(pid, (None, None))
+            if client is not None:
+                _send(client, {"exit": ident, "status": os.waitstatus_to_exitcode(status)})
+        if listener is not None and listener in readable:
+            readable.remove(listener)
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                client = None
+            if client is not None:
+                clients.append(client)
+                _send(client, ready)
+        for client in readable:
+            try:
+                message, fds, _flags, _addr = socket.recv_fds(client, 1 << 20, 1)
+            except OSError:
+                message, fds = b"", []
+            if not message:   # that grader is gone: so are the kernels it asked for
+                clients.remove(client)
+                for pid, (owner, _) in list(children.items()):
+                    if owner is client:
+                        _kill(pid)
+                client.close()
+                continue
+            _serve(client, message, fds, children)
     for pid in children:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError as exc:
-            if exc.errno != errno.ESRCH:
-                raise
+        _kill(pid)
+
+
+def _serve(client, message, fds, children):
+    kernel_sock = socket.socket(fileno=fds[0]) if fds else None
+    request = None
+    try:
+        request = json.loads(message)
+        pid = _fork(request, kernel_sock)
+        children[pid] = (client, request["id"])
+        reply = {"started": request["id"]}
+    except Exception as exc:
+        reply = {"failed": request.get("id") if isinstance(request, dict) else None,
+                 "why": f"{type(exc).__name__}: {exc}"}
+    finally:
+        if kernel_sock is not None:
+            kernel_sock.close()
+    _send(client, reply)
+
+
+def _kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError as exc:
+        if exc.errno != errno.ESRCH:
+            raise
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), json.loads(sys.argv[2]))
+    main(int(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else -1)
