@@ -122,7 +122,8 @@ def main(argv=None):
         scores["stock"] = gradebook.scores(stock)
         times["warm"] = timed_autograde(ours.root, a)
         scores["warm"], pages["warm"] = gradebook.scores(ours), feedback_pages(ours.root, a)
-        kinds = ("stock", "warm") if args.no_cold else ("stock", "warm", "cold")
+        runs = (("stock", stock, ()), ("warm", ours, ()), ("cold", ours, COLD))[:2 if args.no_cold else 3]
+        kinds = tuple(key for key, _, _ in runs)
         if not args.no_cold:
             reset(ours.root, ours.root / "pristine.db")
             times["cold"] = timed_autograde(ours.root, a, *COLD)
@@ -145,7 +146,7 @@ def main(argv=None):
         if not args.no_parallel:
             workers = args.workers or parallel.default_workers()
             par, same_par = {}, {}
-            for key, settings, extra in (("stock", stock, ()), ("warm", ours, ()), ("cold", ours, COLD))[:len(kinds)]:
+            for key, settings, extra in runs:
                 reset(settings.root, settings.root / "pristine.db")
                 start = time.perf_counter()
                 parallel.grade_class(settings.root, workers=workers, quiet=True, nbgrader_args=list(extra))
@@ -159,7 +160,7 @@ def main(argv=None):
         alone = students[:2]
         print(f"\none submission ({alone[-1]}) graded by one worker after another one, seconds")
         rows = {}
-        for key, settings, extra in (("stock", stock, ()), ("warm", ours, ()), ("cold", ours, COLD))[:len(kinds)]:
+        for key, settings, extra in runs:
             reset(settings.root, settings.root / "pristine.db")
             rows[key] = breakdown(settings.root, alone, extra)
         kernels = 4  # notebooks

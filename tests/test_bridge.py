@@ -80,3 +80,29 @@ def test_a_dead_kernel_makes_every_answer_fail_with_the_reason():
     bridge.sync(graded, DeadKernel({}), ["kmeans"])
     with pytest.raises(RuntimeError, match="kernel died"):
         graded["kmeans"]([1.0])
+
+
+def test_an_over_time_question_is_interrupted_once_then_declared_stuck(monkeypatch):
+    """One limit per question: the first time it is up the kernel is interrupted and gets the grace
+    period, the second time the kernel is stuck; asking again in between interrupts nothing more."""
+    class Kernel:
+        interrupts = 0
+
+        def _stuck(self, interrupted):
+            if interrupted:
+                raise TimeoutError("stuck")
+            self.interrupts += 1
+
+    now = [100.0]
+    monkeypatch.setattr(bridge.time, "monotonic", lambda: now[0])
+    kernel = Kernel()
+    limit = bridge._Limit(kernel, 5.0)
+    assert limit.left() == 5.0 and kernel.interrupts == 0
+    now[0] = 106.0
+    assert limit.left() == bridge.INTERRUPT_GRACE_S and kernel.interrupts == 1
+    now[0] = 106.0 + bridge.INTERRUPT_GRACE_S / 2
+    assert limit.left() == bridge.INTERRUPT_GRACE_S / 2 and kernel.interrupts == 1
+    now[0] = 106.0 + bridge.INTERRUPT_GRACE_S + 1
+    with pytest.raises(TimeoutError, match="stuck"):
+        limit.left()
+    assert kernel.interrupts == 1

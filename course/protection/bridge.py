@@ -36,6 +36,7 @@ from . import plaindata
 CODEC = Path(plaindata.__file__).read_text()
 HEADER = struct.calcsize(plaindata.FRAME)
 LOST_WAIT_S = 3.0   # how long a lost session waits to tell a dead kernel from one whose code closed it
+INTERRUPT_GRACE_S = 10.0   # how long an over-time question may still take after its kernel is interrupted
 
 
 class StudentCodeError(Exception):
@@ -57,6 +58,23 @@ class _CodecMissing(Exception):
 
 class _NoSession(Exception):
     """A session could not be opened: the questions go one execute request each instead."""
+
+
+class _Limit:
+    """The time one question may take: past it the student's kernel is interrupted once and gets
+    ``INTERRUPT_GRACE_S`` more; past that it is stuck (``StudentKernel._stuck`` raises)."""
+
+    def __init__(self, kernel, seconds):
+        self.kernel, self.deadline, self.interrupted = kernel, time.monotonic() + seconds, False
+
+    def left(self):
+        """Seconds left (more than 0), interrupting the kernel when the time is up."""
+        remaining = self.deadline - time.monotonic()
+        if remaining > 0:
+            return remaining
+        self.kernel._stuck(self.interrupted)
+        self.interrupted, self.deadline = True, time.monotonic() + INTERRUPT_GRACE_S
+        return INTERRUPT_GRACE_S
 
 
 class StudentKernel:
@@ -117,19 +135,18 @@ class StudentKernel:
     # ---- sessions
     def _ask_in_session(self, request, timeout):
         start = time.monotonic()
-        deadline = start + min(timeout, self.budget - self.spent)
+        limit = _Limit(self, min(timeout, self.budget - self.spent))   # one limit: opening, asking, answer
         try:
             if self._session is None:
-                self._open_session(deadline)
+                self._open_session(limit)
             ident = next(self._ids)
-            data = json.dumps(request).encode()
-            self._session.settimeout(max(0.001, deadline - time.monotonic()))
+            self._session.settimeout(limit.left())
             try:
-                self._session.sendall(struct.pack(plaindata.FRAME, ident, len(data)) + data)
-                answer_id, length = struct.unpack(plaindata.FRAME, self._receive(HEADER, deadline))
+                self._session.sendall(plaindata.frame(ident, json.dumps(request)))
+                answer_id, length = struct.unpack(plaindata.FRAME, self._receive(HEADER, limit))
                 if answer_id != ident or length > plaindata.MAX_BYTES:
                     raise ValueError("a malformed answer")
-                text = self._receive(length, deadline).decode("utf-8", "replace")
+                text = self._receive(length, limit).decode("utf-8", "replace")
             except (OSError, ValueError, EOFError) as exc:
                 if self.broken:   # _stuck's verdict (a TimeoutError is an OSError too)
                     raise
@@ -141,7 +158,7 @@ class StudentKernel:
         except ValueError as exc:
             raise _exception("RuntimeError", f"your kernel answered with something that is not data: {exc}") from None
 
-    def _open_session(self, deadline):
+    def _open_session(self, limit):
         path = os.path.join(self._host_dir, f"bridge-{secrets.token_hex(8)}")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -156,7 +173,7 @@ class StudentKernel:
                 code = f"__hw4_codec = {{}}\nexec({CODEC!r}, __hw4_codec)\n" if with_codec else ""
                 msg_id = self.client.execute(code + f"__hw4_codec['session'](globals(), {inner!r})",
                                              silent=True, store_history=False, allow_stdin=False)
-                conn = self._connection(listener, msg_id, deadline)
+                conn = self._connection(listener, msg_id, limit)
                 if conn is not None:
                     self._session, self._session_msg, self.codec_sent = conn, msg_id, True
                     return
@@ -169,19 +186,13 @@ class StudentKernel:
             except OSError:
                 pass
 
-    def _connection(self, listener, msg_id, deadline):
+    def _connection(self, listener, msg_id, limit):
         """The session's socket, or None when the request that should connect ended first."""
         poller = zmq.Poller()
         poller.register(listener, zmq.POLLIN)
         poller.register(self.client.shell_channel.socket, zmq.POLLIN)
-        interrupted = False
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._stuck(interrupted)
-                interrupted, deadline = True, time.monotonic() + 10
-                continue
-            events = dict(poller.poll(min(remaining, 1.0) * 1000))
+            events = dict(poller.poll(min(limit.left(), 1.0) * 1000))
             if listener.fileno() in events:
                 conn, _ = listener.accept()
                 return conn
@@ -196,15 +207,10 @@ class StudentKernel:
                 self.broken = "your notebook's kernel died"
                 raise _exception("RuntimeError", self.broken)
 
-    def _receive(self, n, deadline):
-        chunks, interrupted = [], False
+    def _receive(self, n, limit):
+        chunks = []
         while n:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._stuck(interrupted)   # the call is over time: interrupt it, then wait 10 s more
-                interrupted, deadline = True, time.monotonic() + 10
-                continue
-            if not select.select([self._session], [], [], min(remaining, 1.0))[0]:
+            if not select.select([self._session], [], [], min(limit.left(), 1.0))[0]:
                 continue
             chunk = self._session.recv(min(n, 1 << 20))
             if not chunk:
@@ -246,9 +252,8 @@ class StudentKernel:
         if self._session is None:
             return
         try:
-            data = json.dumps({"op": "end"}).encode()
             self._session.settimeout(1.0)
-            self._session.sendall(struct.pack(plaindata.FRAME, 0, len(data)) + data)
+            self._session.sendall(plaindata.frame(0, json.dumps({"op": "end"})))
         except OSError:
             pass
         finally:
@@ -265,16 +270,11 @@ class StudentKernel:
         start = time.monotonic()
         msg_id = self.client.execute(code, silent=True, store_history=False,
                                      user_expressions={"out": expression}, allow_stdin=False)
-        limit = min(timeout, self.budget - self.spent)
-        reply, interrupted = None, False
+        limit = _Limit(self, min(timeout, self.budget - self.spent))
+        reply = None
         while reply is None:
-            remaining = start + limit + (10 if interrupted else 0) - time.monotonic()
-            if remaining <= 0:
-                self._stuck(interrupted)
-                interrupted = True
-                continue
             try:
-                msg = self.client.get_shell_msg(timeout=min(remaining, 1.0))
+                msg = self.client.get_shell_msg(timeout=min(limit.left(), 1.0))
             except Exception:  # queue.Empty: keep waiting
                 if not self.client.is_alive():
                     self.broken = "your notebook's kernel died"

@@ -16,6 +16,7 @@ socket round trip instead of a kernel message round trip (4 ms).
 import base64
 import json
 import math
+import struct
 
 import numpy as np
 
@@ -150,12 +151,17 @@ def describe(namespace, names):
     return encode(out)
 
 
+def frame(ident, text):
+    """One session frame: the ``FRAME`` header (``ident``, the length) and ``text`` as UTF-8."""
+    data = text.encode()
+    return struct.pack(FRAME, ident, len(data)) + data
+
+
 def session(namespace, path):
     """Student side: connect to the grading side at ``path`` and answer its requests until it says
     "end" or closes.  A request is ``{"op": "call", "name", "payload"}``, ``{"op": "describe",
     "names"}`` or ``{"op": "end"}``; each answer is what ``serve`` or ``describe`` returns."""
     import socket
-    import struct
     size = struct.calcsize(FRAME)
 
     def read(sock, n):
@@ -180,8 +186,7 @@ def session(namespace, path):
                 answer = describe(namespace, request["names"])
             else:
                 return
-            data = answer.encode()
-            sock.sendall(struct.pack(FRAME, ident, len(data)) + data)
+            sock.sendall(frame(ident, answer))
     except EOFError:
         return
     finally:
