@@ -354,6 +354,19 @@ def test_instructor_grades_in_formgrader(graded_course, chromium, tmp_path):
                         f"the grade and comment of {grade_id} in the gradebook (have {landed()})")
             comment_box.scroll_into_view_if_needed()
 
+        with step("failed_test_traceback"):
+            # under a failed test the instructor reads the test's own lines and the message
+            # (course/protection/tracebacks.py), not the check helpers' code or a scratch folder
+            with Gradebook(settings.load(course).db_url) as gb:
+                failing = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, "example_typical_mistakes").id
+            page.goto(f"{lab.url}/formgrader/submissions/{failing}/")
+            error = page.locator("pre", has_text="This cell, line").first
+            error.wait_for()
+            error.scroll_into_view_if_needed()
+            text = error.inner_text()
+            assert re.search(r"^---> +\d+ ", text, re.M) and "\nAssertionError: " in text, text
+            assert "hw4_checks.py" not in text and "hw4_trusted_" not in text and "Cell In[" not in text, text
+
 
 # ---------------------------------------------------------------------------------- environment
 

@@ -7,6 +7,7 @@ Every student also carries a missing notebook (problem 3), which must score
 zero without disturbing anything.
 """
 import json
+import re
 import time
 
 import nbformat
@@ -227,6 +228,20 @@ def test_tampering_gains_nothing(graded, student):
 def test_a_function_that_jams_the_grading_connection_loses_only_its_own_tests(graded):
     assert _lost(graded, "jams_the_bridge") == sorted(KR_TESTS)
     assert "stopped answering the grader" in _outputs(graded, "jams_the_bridge", KR_TESTS[0])
+
+
+@pytest.mark.parametrize("student,message", [("patches_checks", "kernel_regression"),
+                                             ("loop_in_function", "took too long")])
+def test_a_failed_test_shows_the_lines_of_its_cell_and_the_message_not_the_graders_code(graded, student, message):
+    """The instructor's view of a failed test (tracebacks.py): the test cell's own lines, the
+    statement that failed marked, the message; no frame of the check helpers or of the bridge."""
+    nb = notebooks.read(graded["course"] / "autograded" / student / "hw4" / f"{NB}.ipynb")
+    error = next(o for o in _cell(nb, KR_TESTS[0]).outputs if o.output_type == "error")
+    text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(error.traceback))
+    assert "This cell, line " in text and "\n---> " in text, text
+    assert message in error.evalue and text.rstrip().endswith(f"{error.ename}: {error.evalue}".rstrip()), text
+    for internal in ("hw4_checks.py", "hw4_trusted_", "bridge.py", "course/protection"):
+        assert internal not in text, text
 
 
 def test_the_student_kernel_sees_no_course_files_and_leaves_nothing_behind(graded):

@@ -16,6 +16,7 @@ Then the cluster mode: a real Dask ``LocalCluster`` with the course's TLS certif
 reference and the network probe again (same grades; the probe finds no open port although the
 scheduler and its workers listen on 127.0.0.1), and clients without the certificates are refused.
 """
+import ast
 import json
 import os
 import socket
@@ -223,6 +224,27 @@ def test_the_trusted_kernel_has_a_memory_limit():
     client.execute()
     assert nb.cells[0].outputs[0].ename == "MemoryError"
     assert "STILL HERE" in nb.cells[1].outputs[0].text
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_the_trusted_kernel_computes_on_one_thread(warm):
+    """BLAS and OpenMP in the trusted kernel run one thread (LimitedKernelManager.threads): idle threads
+    that spin would take CPU from the other workers of a parallel run.  Warm, numpy is loaded by the
+    template, so the setting must already be in the template's environment."""
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+    from course.protection.sandbox import LimitedKernelManager
+    nb = new_notebook(cells=[new_code_cell(
+        "import numpy, sklearn.cluster\nfrom threadpoolctl import threadpool_info\n"
+        "print('THREADS', sorted({(i['internal_api'], i['num_threads']) for i in threadpool_info()}))")])
+    client = NotebookClient(nb, timeout=60, allow_errors=True, kernel_name="python3",
+                            shutdown_kernel="immediate" if warm else "graceful")
+    client.km = LimitedKernelManager(kernel_name="python3", warm=warm, warm_preload=["numpy", "sklearn.cluster"])
+    client.execute()
+    text = nb.cells[0].outputs[0].text
+    pools = ast.literal_eval(text.split("THREADS", 1)[1].strip())
+    assert {api for api, _ in pools} >= {"openblas", "openmp"}, text
+    assert all(threads == 1 for _, threads in pools), text
 
 
 # --------------------------------------------------------------------------- the cluster mode

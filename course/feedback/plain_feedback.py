@@ -54,7 +54,7 @@ class PlainFeedback(ClearHiddenTests):
         ['text/html', 'application/pdf', 'text/latex', 'image/svg+xml', 'image/png', 'image/jpeg', 'text/plain'],
     ).tag(config=True)
     show_hidden_tests = Bool(
-        False, help="Show students the hidden tests' code and full tracebacks, as plain nbgrader does."
+        False, help="Show students the hidden tests' code and the tracebacks of failed tests, as plain nbgrader does."
     ).tag(config=True)
 
     def _hide_region(self, source):

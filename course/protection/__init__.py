@@ -7,6 +7,7 @@
     forkserver       warm kernels: the grader's side of the template process each kernel is forked from
     template         the template process itself (run as a script, in the sandbox for student kernels)
     bridge           the trusted kernel's side: student answers as proxies that call across the wall
+    tracebacks       how an error in a test cell reads: the notebook's own lines and the message
     plaindata        the only thing that crosses the wall: plain data, never a pickle
     repair           RepairingExporter: every submitted notebook rebuilt from the source notebook
     inert            what a student wrote rendered inert in every page (feedback, formgrader):

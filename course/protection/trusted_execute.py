@@ -20,6 +20,8 @@
   and the test cells still run (and fail with that reason).
 * Test cells' stderr (a warning from correct code) is shown as ordinary
   output, so that nbgrader does not score a passing test zero for it.
+* A failed test cell's traceback is the test's own lines and the message
+  (tracebacks.py), not the check helpers' internals.
 """
 import asyncio
 import json
@@ -68,6 +70,10 @@ class TrustedExecute(Execute):
         "Fork both kernels from a template process (one per grading process) that has imported "
         "warm_preload, and stop them at once instead of politely: the same walls and grades, without "
         "two Python start-ups per notebook (sandbox.py, template.py).  False: every kernel starts cold.")).tag(config=True)
+    brief_tracebacks = Bool(True, help=(
+        "Write an error in a test cell as the lines of the notebook's own cells that led to it and the "
+        "message (tracebacks.py), without the check helpers' frames and without IPython's syntax "
+        "highlighting, which cost half of the trusted kernel's time.  False: IPython's own traceback.")).tag(config=True)
     rerun_all_provided_cells = Bool(False, help=(
         "Run every provided cell again in the trusted kernel.  False: only those the test cells need "
         "(provided.py): a plot cell that only calls student functions is not run a second time.")).tag(config=True)
@@ -159,9 +165,10 @@ class TrustedExecute(Execute):
                                  error_on_timeout=self.error_on_timeout,
                                  shutdown_kernel=self.shutdown_kernel,
                                  resources={"metadata": {"path": str(trusted_dir)}})
-        trusted.km = LimitedKernelManager(kernel_name=self.trusted_kernel_name,
+        trusted.km = LimitedKernelManager(config=self.config, kernel_name=self.trusted_kernel_name,
                                           memory_limit_mb=self.trusted_memory_limit_mb, warm=warm,
-                                          warm_preload=[*self.warm_preload, "course.protection.bridge"])
+                                          warm_preload=[*self.warm_preload, "course.protection.bridge",
+                                                        "course.protection.tracebacks"])
         env = {**os.environ, "MPLBACKEND": "Agg"}
         env = {k: v for k, v in env.items() if not k.startswith("NBGRADER")}
         with self._both_kernels(trusted, env):
@@ -173,7 +180,9 @@ class TrustedExecute(Execute):
                 "import course.protection.bridge as __hw4_bridge\n"
                 f"__hw4_kernel = __hw4_bridge.StudentKernel({connection!r}, "
                 f"{self.call_timeout!r}, {self.notebook_budget!r}, {self.km.kernel_socket_dir()!r})\n"
-                f"__hw4_bridge.install(get_ipython(), __hw4_kernel, {names!r})")
+                f"__hw4_bridge.install(get_ipython(), __hw4_kernel, {names!r})\n"
+                + ("import course.protection.tracebacks as __hw4_tracebacks\n"
+                   "__hw4_tracebacks.install(get_ipython())\n" if self.brief_tracebacks else ""))
             trusted.execute_cell(setup, 0, store_history=False)
             self._raise_if_failed(setup, "could not connect the grading kernel to the student's kernel")
             self._started = True
