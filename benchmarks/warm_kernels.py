@@ -13,8 +13,8 @@ folder), `--copies` times each, and grades them with `nbgrader autograde ASSIGNM
 
 It prints the wall times and their ratios to stock nbgrader, checks that all three gradebooks hold
 the same scores and that warm and cold give the same feedback pages, then grades the class again
-in parallel (`python -m course.parallel`, one worker per core plus one) with stock nbgrader's and the
-course's config.  Last, one submission's cost broken down (graded alone, one worker, warm and cold):
+in parallel (`python -m course.parallel`, a new process each time, one worker per core plus one)
+with stock nbgrader's and the course's config.  Last, one submission's cost broken down (graded alone, one worker, warm and cold):
 kernel start-up, execution (the first cell of each kernel - the imports - and the rest), shut-down,
 nbgrader's bookkeeping.
 """
@@ -67,6 +67,19 @@ def timed_autograde(root, assignment, *args):
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         print(proc.stderr[-3000:], file=sys.stderr)
+    return seconds
+
+
+def timed_parallel(root, workers, args=()):
+    """``python -m course.parallel`` as an instructor runs it: a new process each time, so that no run
+    reuses the worker pool's fork server (its imports) of the run before."""
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "course.parallel", "--root", str(root), "--workers", str(workers),
+                           "--force", "--quiet", *(["--", *args] if args else [])],
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)
     return seconds
 
 
@@ -148,9 +161,7 @@ def main(argv=None):
             par, same_par = {}, {}
             for key, settings, extra in runs:
                 reset(settings.root, settings.root / "pristine.db")
-                start = time.perf_counter()
-                parallel.grade_class(settings.root, workers=workers, quiet=True, nbgrader_args=list(extra))
-                par[key] = time.perf_counter() - start
+                par[key] = timed_parallel(settings.root, workers, extra)
                 same_par[key] = gradebook.scores(settings) == scores["stock"]
             print(f"\n{f'parallel, {workers} workers':48}{'seconds':>9}{'vs stock':>10}  same scores as sequential")
             for key in kinds:

@@ -139,10 +139,16 @@ def _local_results(jobs, workers):
         shutil.rmtree(templates, ignore_errors=True)
 
 
+# What every worker needs, imported once by the pool's fork server instead of by each worker (about
+# 1.3 s of CPU each); the fork server is a fresh Python with no thread, so forking it is safe.
+WORKER_PRELOAD = ["course.parallel.worker", "nbgrader.apps.autogradeapp", "course.protection.trusted_execute"]
+
+
 def _pool_results(remaining, tries, workers, templates):
     import multiprocessing
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(WORKER_PRELOAD)
     while remaining:
-        context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, max_tasks_per_child=50,
                                  initializer=_init_worker, initargs=(templates,)) as pool:
             futures = {pool.submit(grade_student, job): job for job in remaining}
