@@ -79,6 +79,14 @@ def test_any_error_gets_the_short_form_and_an_empty_message_shows_the_name_alone
     assert shown.rstrip().splitlines()[-1] == "NotImplementedError"
 
 
+def test_an_error_that_cannot_be_printed_falls_back_to_ipythons_text_and_the_short_form_stays(shell, capsys):
+    result, shown, _ = _run(shell, capsys, "class Odd(Exception):\n    def __str__(self):\n        raise ValueError\n"
+                                            "raise Odd()\n")
+    assert result.error_in_exec is not None and "This cell, line" not in shown
+    _, shown, _ = _run(shell, capsys, "check_equal(1, 2, 'next cell')\n")
+    assert "This cell, line 1" in shown and shown.rstrip().endswith("AssertionError: next cell: expected 2, got 1.")
+
+
 def test_without_install_ipython_shows_its_own_traceback(capsys):
     config = Config()
     config.HistoryManager.hist_file = ":memory:"

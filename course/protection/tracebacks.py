@@ -30,10 +30,10 @@ CONTEXT = 2  # lines shown before and after the failing statement
 def install(shell):
     """Show every ``Exception`` raised in ``shell``'s cells with :func:`render`."""
     def show(shell, etype, value, tb, tb_offset=None):
-        lines = render(etype, value, tb, shell.user_ns)
         try:
+            lines = render(etype, value, tb, shell.user_ns)
             value._render_traceback_ = lambda: lines
-        except Exception:  # noqa: BLE001 - an exception that takes no attribute: IPython's own text
+        except Exception:  # noqa: BLE001 - one that cannot be printed or takes no attribute: IPython's own text
             pass
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
 
