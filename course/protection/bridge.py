@@ -132,10 +132,14 @@ class StudentKernel:
         except _CodecMissing:  # the student's code removed it (say, %reset): send it again
             return self._ask_once(expression, timeout, with_codec=True)
 
+    def _limit(self, timeout):
+        """The limit of one question: ``timeout``, but never past what is left of the notebook's budget."""
+        return _Limit(self, min(timeout, self.budget - self.spent))
+
     # ---- sessions
     def _ask_in_session(self, request, timeout):
         start = time.monotonic()
-        limit = _Limit(self, min(timeout, self.budget - self.spent))   # one limit: opening, asking, answer
+        limit = self._limit(timeout)   # one limit: opening, asking, answer
         try:
             if self._session is None:
                 self._open_session(limit)
@@ -270,7 +274,7 @@ class StudentKernel:
         start = time.monotonic()
         msg_id = self.client.execute(code, silent=True, store_history=False,
                                      user_expressions={"out": expression}, allow_stdin=False)
-        limit = _Limit(self, min(timeout, self.budget - self.spent))
+        limit = self._limit(timeout)
         reply = None
         while reply is None:
             try:
