@@ -228,13 +228,13 @@ def grade_class(root=".", students=None, workers=None, scheduler=None, db_url=No
     """
     from sqlalchemy import create_engine
     security = cluster_security(scheduler, certificates) if scheduler else None
+    if any("db_url" in arg for arg in nbgrader_args):
+        raise SystemExit("give the gradebook with --db-url, not as an nbgrader argument")
     if not scheduler:
         start_fork_server()   # first: its imports go on while this process reads the course and the gradebook
     root = Path(root).resolve()
     settings = course_settings.load(root)
     db_url, course_id, assignment = db_url or settings.db_url, course_id or settings.course_id, settings.assignment
-    if any("db_url" in arg for arg in nbgrader_args):
-        raise SystemExit("give the gradebook with --db-url, not as an nbgrader argument")
     start = time.perf_counter()
     everyone = submitted_students(root, assignment, students)
     todo = pending_students(root, db_url, everyone, assignment, force)
