@@ -47,12 +47,12 @@ SECOND = [
 ]
 
 
-def _run(cells, may_die=False):
+def _run(cells, may_die=False, preload=PRELOAD, warm_up=""):
     nb = new_notebook(cells=[new_code_cell(code) for code in cells])
     workdir = tempfile.mkdtemp(prefix="hw4_student_")
     os.chmod(workdir, 0o777)
     client = NotebookClient(nb, timeout=60, allow_errors=True, kernel_name="python3", shutdown_kernel="immediate")
-    km = client.km = SandboxedKernelManager(kernel_name="python3", warm=True, warm_preload=PRELOAD)
+    km = client.km = SandboxedKernelManager(kernel_name="python3", warm=True, warm_preload=preload, warm_up=warm_up)
     km.workdir = workdir
     try:
         client.execute()
@@ -98,6 +98,33 @@ def test_the_template_survives_a_kernel_that_kills_everything_it_can_see():
     km, second = _run(["print(6 * 7)"])
     assert second == ["42"]
     assert km._server is server, "the template had to be replaced"
+
+
+def test_the_template_warms_the_libraries_caches_before_it_forks():
+    """The course's warm-up (``TrustedExecute.warm_up``) runs in the template, once: a kernel forked
+    from it starts with matplotlib's mathtext grammar already built and the template's objects kept
+    out of its garbage collections (``gc.freeze``), yet with no figure open in pyplot; the template
+    is still a single thread (it forks) and reports nothing that failed."""
+    from course.protection.trusted_execute import TrustedExecute
+    warm_up = TrustedExecute.class_traits()["warm_up"].default()
+    km, lines = _run(["import gc\n"
+                      "from matplotlib.mathtext import MathTextParser\n"
+                      "print(MathTextParser._parser is not None, gc.get_freeze_count() > 100000)\n"
+                      "import matplotlib.pyplot as plt\n"
+                      "print(plt.get_fignums())"],
+                     preload=["numpy", "matplotlib", "matplotlib.pyplot", "sklearn"], warm_up=warm_up)
+    assert km._server is not None, "the kernel was not forked from a template"
+    assert km._server.ready["failed"] == {}, km._server.ready["failed"]
+    assert km._server.ready["threads"] == 1, f"the template runs {km._server.ready['threads']} threads"
+    assert lines[0] == "True True", f"(mathtext grammar built, template's objects frozen): {lines[0]}"
+    assert lines[1] == "[]", f"the warm-up left a figure open in pyplot: {lines[1]}"
+
+
+def test_a_warm_up_that_fails_is_reported_and_kernels_still_start():
+    km, lines = _run(["print(6 * 7)"], warm_up="raise ValueError('no fonts in here')")
+    assert km._server is not None, "the kernel was not forked from a template"
+    assert km._server.ready["failed"] == {"warm-up": "ValueError: no fonts in here"}
+    assert lines == ["42"]
 
 
 WORKER = """

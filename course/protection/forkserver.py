@@ -102,8 +102,9 @@ class WarmProcess:
 class ForkServer:
     """One template process and the kernels forked from it."""
 
-    def __init__(self, command, env, preload, log=None):
+    def __init__(self, command, env, preload, log=None, warm_up=""):
         self.command, self.env, self.preload, self.log = list(command), dict(env), list(preload), log
+        self.warm_up = warm_up
         self._ids = itertools.count(1)
         self._exits = {}
         self.process = self.control = None
@@ -117,7 +118,7 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         fds = [theirs.fileno()] + ([listener.fileno()] if listener is not None else [])
         argv = self.command + [sys.executable, "-c", TEMPLATE, str(theirs.fileno()), json.dumps(self.preload),
-                               str(listener.fileno() if listener is not None else -1)]
+                               str(listener.fileno() if listener is not None else -1), self.warm_up]
         try:
             self.process = subprocess.Popen(argv, env=self.env, cwd="/", pass_fds=fds,
                                             stdin=subprocess.DEVNULL, start_new_session=True)
@@ -149,7 +150,7 @@ class ForkServer:
             raise ForkServerError(f"the kernel template did not start: {message}")
         self.ready = message
         if self.log and message.get("failed"):
-            self.log.warning("kernel template could not preload %s", message["failed"])
+            self.log.warning("kernel template could not preload or warm up %s", message["failed"])
 
     def alive(self):
         if self.process is not None:

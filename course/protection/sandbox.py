@@ -129,6 +129,7 @@ class LimitedKernelManager(AsyncKernelManager):
     memory_limit_mb = Integer(4096, help="Address-space limit of the kernel, in MiB (0: none).")
     warm = Bool(False, help="Fork the kernel from a template that has preloaded modules (set by TrustedExecute).")
     warm_preload = List(Unicode(), help="Modules the template imports before forking (set by TrustedExecute).")
+    warm_up = Unicode("", help="Code the template runs once after its imports, before forking (set by TrustedExecute).")
     threads = Integer(1, help=(
         "Threads of the kernel's numerical libraries (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS). "
         "One: a class is graded in parallel by processes, and idle BLAS or OpenMP threads that spin take CPU "
@@ -176,8 +177,9 @@ class LimitedKernelManager(AsyncKernelManager):
         if not self.warm:
             return None
         command = self._template_command()
-        key = (type(self).__name__, tuple(command), tuple(self.warm_preload))
-        factory = lambda: forkserver.ForkServer(command, self._template_env(env), self.warm_preload, self.log)  # noqa: E731
+        key = (type(self).__name__, tuple(command), tuple(self.warm_preload), self.warm_up)
+        factory = lambda: forkserver.ForkServer(command, self._template_env(env), self.warm_preload,  # noqa: E731
+                                                self.log, self.warm_up)
         try:
             return forkserver.shared(key, factory, self.log)
         except (forkserver.ForkServerError, OSError) as exc:

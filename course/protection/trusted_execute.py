@@ -46,6 +46,21 @@ from .. import notebooks, settings
 from .provided import needed_on_trusted_side
 from .sandbox import LimitedKernelManager, SandboxedKernelManager
 
+# Draws one figure off-screen, as the inline backend does (Agg, PNG, a tight bounding box), with a log
+# axis and TeX labels, and fits one estimator: no pyplot (no figure number taken), no OpenMP threads.
+WARM_UP = """\
+import io
+from matplotlib.figure import Figure
+figure = Figure()
+axes = figure.add_subplot(title="warm-up", xlabel="$x$", ylabel="$p(x)$", yscale="log")
+axes.plot([1, 2, 3], [1, 10, 100], label="$\\mu_k$")
+axes.legend()
+figure.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+from sklearn.preprocessing import StandardScaler
+StandardScaler().fit([[0.0], [1.0]])
+"""
+
+
 def _role(cell):
     meta = notebooks.nbgrader_meta(cell)
     if meta.get("solution"):
@@ -79,10 +94,19 @@ class TrustedExecute(Execute):
         "(provided.py): a plot cell that only calls student functions is not run a second time.")).tag(config=True)
     warm_preload = List(Unicode(), [
         "numpy", "scipy", "scipy.linalg", "scipy.special", "scipy.stats", "matplotlib", "matplotlib.pyplot",
-        "sklearn", "sklearn.cluster", "sklearn.mixture", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
-        "ipykernel.debugger"],
-        help=("Modules the warm kernels' template imports once; a module missing here is imported by the kernel. "
+        "matplotlib.backends.backend_agg", "contourpy", "sklearn", "sklearn.cluster", "sklearn.mixture",
+        "IPython", "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.oinspect",
+        "IPython.extensions.storemagic", "stack_data", "sqlite3",
+        "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger"],
+        help=("Modules the warm kernels' template imports once; a module missing here is imported by the kernel "
+              "(those after scikit-learn are what every kernel imported as it started or ran its first cell). "
               "Not matplotlib's inline backend: it hooks into IPython when imported, so each kernel imports it.")).tag(config=True)
+    warm_up = Unicode(WARM_UP, help=(
+        "Python code the warm kernels' template runs once after its imports, before it forks any kernel: "
+        "work whose result the libraries keep in caches of their own (matplotlib's mathtext grammar, fonts "
+        "and PNG writer; scikit-learn's plugin lookup), which each kernel would otherwise redo at its first "
+        "figure or fit.  It must not start threads or touch pyplot's state (the template forks).  "
+        "Empty: no warm-up.")).tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
@@ -151,7 +175,7 @@ class TrustedExecute(Execute):
         self.kernel_manager_class = SandboxedKernelManager
         self.shutdown_kernel = "immediate" if warm else "graceful"
         self.km = self.create_kernel_manager()
-        self.km.warm, self.km.warm_preload = warm, list(self.warm_preload)
+        self.km.warm, self.km.warm_preload, self.km.warm_up = warm, list(self.warm_preload), self.warm_up
         self.km.workdir = str(student_dir)
         self.km.helper_files = [str(p) for p in sorted(student_dir.iterdir()) if p.is_file()]
         shadow_nb = NotebookNode(cells=[new_code_cell("") for _ in nb.cells], metadata={},
@@ -164,11 +188,13 @@ class TrustedExecute(Execute):
                                  allow_errors=True, interrupt_on_timeout=True,
                                  error_on_timeout=self.error_on_timeout,
                                  shutdown_kernel=self.shutdown_kernel,
+                                 # no test cell awaits: IPython need not compile each cell again to find out
+                                 extra_arguments=["--InteractiveShell.autoawait=False"],
                                  resources={"metadata": {"path": str(trusted_dir)}})
         trusted.km = LimitedKernelManager(config=self.config, kernel_name=self.trusted_kernel_name,
                                           memory_limit_mb=self.trusted_memory_limit_mb, warm=warm,
                                           warm_preload=[*self.warm_preload, "course.protection.bridge",
-                                                        "course.protection.tracebacks"])
+                                                        "course.protection.tracebacks"], warm_up=self.warm_up)
         env = {**os.environ, "MPLBACKEND": "Agg"}
         env = {k: v for k, v in env.items() if not k.startswith("NBGRADER")}
         with self._both_kernels(trusted, env):
