@@ -20,6 +20,23 @@ def test_reference_solution_earns_every_autograded_point(graded_course):
         assert top > 0 and got == top, f"reference solution: {nb} earns {got} of {top}"
 
 
+def test_reference_solution_runs_every_cell_without_an_error(graded_course):
+    """Full marks can hide a kernel that died in a plot cell after the last test (it once did, in
+    problem 3, with warm kernels): every code cell of the reference's autograded notebooks ran, and
+    none shows an error, so the student's plots and outputs are all in the feedback."""
+    import nbformat
+    folder, _, _ = graded_course
+    notebooks = sorted((folder / "autograded" / grading.REFERENCE_STUDENT).rglob("*.ipynb"))
+    assert len(notebooks) == 4, notebooks
+    for path in notebooks:
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type != "code" or not cell.source.strip():
+                continue
+            errors = [f"{o.get('ename')}: {o.get('evalue')}" for o in cell.outputs if o.output_type == "error"]
+            assert not errors, f"reference solution, {path.name}, cell {index}: {errors}"
+            assert cell.execution_count is not None, f"reference solution, {path.name}, cell {index} did not run"
+
+
 def test_untouched_release_earns_nothing_and_is_graded(graded_course):
     _, scores, _ = graded_course
     totals = _auto(scores, grading.BLANK_STUDENT)

@@ -120,6 +120,35 @@ def test_the_template_warms_the_libraries_caches_before_it_forks():
     assert lines[1] == "[]", f"the warm-up left a figure open in pyplot: {lines[1]}"
 
 
+def test_a_kernel_draws_many_formulas_after_the_warm_up():
+    """The warm-up draws with fonts, which are open files; a kernel closes every file it inherits and
+    then opens its own sockets under the same numbers.  Fonts the warm-up left in matplotlib's caches
+    closed a socket of the kernel when it pushed them out (after 50 new formulas): ZeroMQ aborted."""
+    from course.protection.trusted_execute import TrustedExecute
+    warm_up = TrustedExecute.class_traits()["warm_up"].default()
+    km, lines = _run(["import io\n"
+                      "from matplotlib.figure import Figure\n"
+                      "for round in range(3):\n"
+                      "    figure = Figure()\n"
+                      "    axes = figure.add_subplot()\n"
+                      "    for i in range(80):\n"
+                      "        axes.text(0.5, i / 80, f'$x_{{{i}}} + {round}$')\n"
+                      "    figure.savefig(io.BytesIO(), format='png')\n"
+                      "    print('drawn', round, flush=True)",
+                      "print('alive')"],
+                     preload=["numpy", "matplotlib", "matplotlib.pyplot", "sklearn"], warm_up=warm_up)
+    assert km._server is not None and km._server.ready["failed"] == {}
+    assert lines == ["drawn 0", "drawn 1", "drawn 2", "alive"]
+
+
+def test_a_template_that_keeps_a_file_open_refuses_to_fork():
+    """A kernel closes every file it inherits: a template whose warm-up left one open says so and
+    forks nothing (TrustedExecute then starts the kernel cold)."""
+    import sys
+    with pytest.raises(forkserver.ForkServerError, match=f"left files open: {os.path.realpath(sys.executable)}"):
+        _run(["print(6 * 7)"], warm_up=f"import json\njson.kept_open = open({sys.executable!r}, 'rb')")
+
+
 def test_a_warm_up_that_fails_is_reported_and_kernels_still_start():
     km, lines = _run(["print(6 * 7)"], warm_up="raise ValueError('no fonts in here')")
     assert km._server is not None, "the kernel was not forked from a template"

@@ -12,7 +12,10 @@ with those modules in memory and anything it changes stays in its own copy-on-wr
 After its imports the template runs the grader's warm-up code (``TrustedExecute.warm_up``): work a
 kernel would otherwise do the first time it draws a figure or fits a model, and then keep in the
 libraries' own caches (matplotlib's mathtext grammar and fonts, the PNG writer, scikit-learn's
-plugin lookup): about 0.3 s of CPU per kernel.  It then freezes the garbage collector's view of
+plugin lookup): about 0.3 s of CPU per kernel.  Nothing may stay open from the imports or the
+warm-up (a font file, say): a kernel closes every descriptor it inherits, and an object that later
+closed "its" file would close whatever the kernel had opened under that number; the template
+refuses to start then (the grader falls back to cold kernels).  It then freezes the garbage collector's view of
 everything it holds (``gc.freeze``), so that a kernel's collections do not walk, and copy, the
 template's hundreds of thousands of long-lived objects.
 
@@ -227,6 +230,17 @@ def _fork(request, kernel_sock):
     os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
 
 
+def _open_files():
+    """{descriptor: what it is} of this process."""
+    files = {}
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            files[int(name)] = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:   # the listing's own descriptor, closed by now
+            pass
+    return files
+
+
 def _threads():
     for line in open("/proc/self/status"):
         if line.startswith("Threads:"):
@@ -261,6 +275,7 @@ def main(control_fd, preload, listen_fd=-1, warm_up=""):
     if listener is None:   # shared templates live as long as a grader is connected, not as their starter
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     start = time.monotonic()
+    inherited = _open_files()
     failed = {}
     for name in preload:
         try:
@@ -274,6 +289,13 @@ def main(control_fd, preload, listen_fd=-1, warm_up=""):
         failed["warm-up"] = problem
     gc.collect()
     gc.freeze()   # what the template holds stays out of its kernels' collections
+    left_open = sorted(set(_open_files()) - set(inherited))
+    if left_open:
+        # a kernel closes every file it inherits (_become_kernel): an object still holding one would
+        # later close whatever the kernel opened under that number; cold kernels are safe, so refuse
+        _send(control, {"ready": False, "why": "the template's imports or warm-up left files open: "
+                        + ", ".join(_open_files()[fd] for fd in left_open)})
+        os._exit(5)
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)   # no child may ptrace or read the template's memory
     ready = {"ready": True, "seconds": time.monotonic() - start, "failed": failed, "threads": _threads(),
              "instance": os.urandom(8).hex()}   # which template a grader got (logs, tests)

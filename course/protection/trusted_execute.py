@@ -48,6 +48,9 @@ from .sandbox import LimitedKernelManager, SandboxedKernelManager
 
 # Draws one figure off-screen, as the inline backend does (Agg, PNG, a tight bounding box), with a log
 # axis and TeX labels, and fits one estimator: no pyplot (no figure number taken), no OpenMP threads.
+# It then lets go of the fonts it opened: each is an open file, and a kernel closes every file it
+# inherits, so a font object kept in a cache would later close whatever the kernel opened under the
+# same number (a ZeroMQ socket: the kernel aborts).  template.py refuses to fork if any file stays open.
 WARM_UP = """\
 import io
 from matplotlib.figure import Figure
@@ -56,6 +59,10 @@ axes = figure.add_subplot(title="warm-up", xlabel="$x$", ylabel="$p(x)$", yscale
 axes.plot([1, 2, 3], [1, 10, 100], label="$\\mu_k$")
 axes.legend()
 figure.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+del figure, axes
+from matplotlib import font_manager, mathtext
+mathtext.MathTextParser._parse_cached.cache_clear()
+font_manager._get_font.cache_clear()
 from sklearn.preprocessing import StandardScaler
 StandardScaler().fit([[0.0], [1.0]])
 """
