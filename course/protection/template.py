@@ -11,13 +11,15 @@ with those modules in memory and anything it changes stays in its own copy-on-wr
 
 After its imports the template runs the grader's warm-up code (``TrustedExecute.warm_up``): work a
 kernel would otherwise do the first time it draws a figure or fits a model, and then keep in the
-libraries' own caches (matplotlib's mathtext grammar and fonts, the PNG writer, scikit-learn's
-plugin lookup): about 0.3 s of CPU per kernel.  Nothing may stay open from the imports or the
-warm-up (a font file, say): a kernel closes every descriptor it inherits, and an object that later
-closed "its" file would close whatever the kernel had opened under that number; the template
-refuses to start then (the grader falls back to cold kernels).  It then freezes the garbage collector's view of
-everything it holds (``gc.freeze``), so that a kernel's collections do not walk, and copy, the
-template's hundreds of thousands of long-lived objects.
+libraries' own caches (matplotlib's mathtext grammar, the PNG writer, scikit-learn's plugin
+lookup): about 0.3 s of CPU per kernel.  It then freezes the garbage collector's view of everything
+it holds (``gc.freeze``), so that a kernel's collections do not walk, and copy, the template's
+hundreds of thousands of long-lived objects.
+
+Nothing may stay open after the imports and the warm-up (a font file, say): a kernel closes every
+descriptor it inherits and opens its own sockets under the same numbers, and an object that later
+closed "its" file would close one of them (ZeroMQ then aborts the kernel).  The template refuses to
+start if anything did (the grader then starts its kernels cold).
 
 Each child of the template, before it runs any code it did not bring:
 
