@@ -291,12 +291,13 @@ def main(control_fd, preload, listen_fd=-1, warm_up=""):
         failed["warm-up"] = problem
     gc.collect()
     gc.freeze()   # what the template holds stays out of its kernels' collections
-    left_open = sorted(set(_open_files()) - set(inherited))
+    now_open = _open_files()
+    left_open = sorted(set(now_open) - set(inherited))
     if left_open:
         # a kernel closes every file it inherits (_become_kernel): an object still holding one would
         # later close whatever the kernel opened under that number; cold kernels are safe, so refuse
         _send(control, {"ready": False, "why": "the template's imports or warm-up left files open: "
-                        + ", ".join(_open_files()[fd] for fd in left_open)})
+                        + ", ".join(now_open[fd] for fd in left_open)})
         os._exit(5)
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)   # no child may ptrace or read the template's memory
     ready = {"ready": True, "seconds": time.monotonic() - start, "failed": failed, "threads": _threads(),
