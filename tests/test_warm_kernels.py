@@ -16,10 +16,14 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from course.protection import forkserver
 from course.protection.sandbox import SandboxedKernelManager
+from course.protection.trusted_execute import TrustedExecute
 
 pytestmark = pytest.mark.slow
 
 PRELOAD = ["numpy", "random"]
+# the course's own warm-up, and the libraries it draws and fits with
+COURSE_WARM_UP = TrustedExecute.class_traits()["warm_up"].default()
+PLOTTING = ["numpy", "matplotlib", "matplotlib.pyplot", "sklearn"]
 
 FIRST = [
     "import numpy, os, random, subprocess\n"
@@ -105,14 +109,12 @@ def test_the_template_warms_the_libraries_caches_before_it_forks():
     from it starts with matplotlib's mathtext grammar already built and the template's objects kept
     out of its garbage collections (``gc.freeze``), yet with no figure open in pyplot; the template
     is still a single thread (it forks) and reports nothing that failed."""
-    from course.protection.trusted_execute import TrustedExecute
-    warm_up = TrustedExecute.class_traits()["warm_up"].default()
     km, lines = _run(["import gc\n"
                       "from matplotlib.mathtext import MathTextParser\n"
                       "print(MathTextParser._parser is not None, gc.get_freeze_count() > 100000)\n"
                       "import matplotlib.pyplot as plt\n"
                       "print(plt.get_fignums())"],
-                     preload=["numpy", "matplotlib", "matplotlib.pyplot", "sklearn"], warm_up=warm_up)
+                     preload=PLOTTING, warm_up=COURSE_WARM_UP)
     assert km._server is not None, "the kernel was not forked from a template"
     assert km._server.ready["failed"] == {}, km._server.ready["failed"]
     assert km._server.ready["threads"] == 1, f"the template runs {km._server.ready['threads']} threads"
@@ -124,8 +126,6 @@ def test_a_kernel_draws_many_formulas_after_the_warm_up():
     """The warm-up draws with fonts, which are open files; a kernel closes every file it inherits and
     then opens its own sockets under the same numbers.  Fonts the warm-up left in matplotlib's caches
     closed a socket of the kernel when it pushed them out (after 50 new formulas): ZeroMQ aborted."""
-    from course.protection.trusted_execute import TrustedExecute
-    warm_up = TrustedExecute.class_traits()["warm_up"].default()
     km, lines = _run(["import io\n"
                       "from matplotlib.figure import Figure\n"
                       "for round in range(3):\n"
@@ -136,7 +136,7 @@ def test_a_kernel_draws_many_formulas_after_the_warm_up():
                       "    figure.savefig(io.BytesIO(), format='png')\n"
                       "    print('drawn', round, flush=True)",
                       "print('alive')"],
-                     preload=["numpy", "matplotlib", "matplotlib.pyplot", "sklearn"], warm_up=warm_up)
+                     preload=PLOTTING, warm_up=COURSE_WARM_UP)
     assert km._server is not None and km._server.ready["failed"] == {}
     assert lines == ["drawn 0", "drawn 1", "drawn 2", "alive"]
 
