@@ -149,6 +149,23 @@ def test_a_template_that_keeps_a_file_open_refuses_to_fork():
         _run(["print(6 * 7)"], warm_up=f"import json\njson.kept_open = open({sys.executable!r}, 'rb')")
 
 
+def test_a_template_that_refused_is_not_started_again_and_kernels_start_cold(monkeypatch):
+    """A refusal is for good: the next kernels of that kind start cold at once, and no new template
+    is started for each (its imports would cost every notebook 3-4 s before its cold kernels)."""
+    import sys
+    warm_up = f"import json\njson.kept_open_again = open({sys.executable!r}, 'rb')"
+    with pytest.raises(forkserver.ForkServerError, match="left files open"):
+        _run(["print(6 * 7)"], warm_up=warm_up)
+
+    def start_again(self, *args):
+        raise AssertionError("a new template was started after the refusal")
+    monkeypatch.setattr(forkserver.ForkServer, "start", start_again)
+    for _ in range(2):
+        km, lines = _run(["print(6 * 7)"], warm_up=warm_up)
+        assert km._server is None, "a kernel of a refused template was not started cold"
+        assert lines == ["42"]
+
+
 def test_a_warm_up_that_fails_is_reported_and_kernels_still_start():
     km, lines = _run(["print(6 * 7)"], warm_up="raise ValueError('no fonts in here')")
     assert km._server is not None, "the kernel was not forked from a template"

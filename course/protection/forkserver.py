@@ -14,8 +14,11 @@ sets a private one for its local workers), the first worker to need a template p
 as a listening Unix socket and the others connect to it, so that a machine imports the libraries
 once per kind, not once per worker; such a template lives as long as one of them is connected.  A
 server whose template died or stopped answering (a student cannot reach it, but a machine can
-fail) is replaced once; when that fails too the caller falls back to a cold kernel.  Nothing of one
-kernel is shared with the next but the template's untouched memory.
+fail) is replaced once; when that fails too the caller falls back to a cold kernel.  A template
+that *refused* to fork (its imports or warm-up left a file open: template.py) would refuse again, so
+its key is remembered for the rest of the process and every later kernel of that kind starts cold at
+once, without another template start (3-4 s of imports) per notebook.  Nothing of one kernel is
+shared with the next but the template's untouched memory.
 
 May import: the standard library.
 """
@@ -110,6 +113,7 @@ class ForkServer:
         self.process = self.control = None
         self.published = False
         self.ready = {}
+        self.key = None   # set by ``shared``: where a refusal is remembered
 
     # ---- the template
     def start(self, listener=None):
@@ -147,6 +151,8 @@ class ForkServer:
             return
         message = self._receive(START_TIMEOUT_S)
         if not message.get("ready"):
+            if message.get("ready") is False and self.key is not None:
+                _REFUSED[self.key] = message.get("why") or "no reason given"
             raise ForkServerError(f"the kernel template did not start: {message}")
         self.ready = message
         if self.log and message.get("failed"):
@@ -255,6 +261,7 @@ class ForkServer:
 
 
 _SERVERS = {}
+_REFUSED = {}   # key -> why its template refused to fork; never started again in this process
 
 
 def sharing():
@@ -264,7 +271,10 @@ def sharing():
 
 def shared(key, factory, log=None):
     """This process's running fork server for ``key`` (made by ``factory()`` and started on first use,
-    or the one another worker of the run published; its first ``spawn`` waits until it is ready)."""
+    or the one another worker of the run published; its first ``spawn`` waits until it is ready).
+    ForkServerError if a template for ``key`` refused to fork before."""
+    if key in _REFUSED:
+        raise ForkServerError(f"the kernel template refused to fork earlier in this run: {_REFUSED[key]}")
     server = _SERVERS.get(key)
     if server is not None and server.alive():
         return server
@@ -274,6 +284,7 @@ def shared(key, factory, log=None):
         server.close()
     folder = os.environ.get(SHARE_ENV)
     server = _SERVERS[key] = _attach_or_publish(folder, key, factory, log) if folder else factory().start()
+    server.key = key
     return server
 
 
