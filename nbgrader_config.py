@@ -89,6 +89,9 @@ c.SandboxedKernelManager.cpu_limit_s = 600
 # Both kernels are forked from a template process that has imported numpy, scipy, matplotlib and scikit-learn once per
 # grading process, inside the same walls (course/protection/template.py); False starts every kernel as a new Python.
 c.TrustedExecute.warm_kernels = True
+# While nbgrader grades one notebook, the submission's next one runs in a thread (course/protection/read_ahead.py), so
+# two cores are used; it is used only if it is the very notebook nbgrader then hands over.  0: one notebook at a time.
+c.TrustedExecute.read_ahead = 1
 # The trusted kernel that runs the tests holds the student's returned data: a memory limit keeps it from taking the machine.
 c.TrustedExecute.trusted_memory_limit_mb = 4096
 # bubblewrap hides the course folder, the gradebook and other students from the student's kernel ("auto": when installed).

@@ -42,7 +42,8 @@ STOCK = [  # nbgrader 0.9's own defaults for the autograde step, set back over t
     "c.Autograde.exporter_class = NotebookExporter",
     "c.Autograde.pre_convert_hook = None",
 ]
-COLD = ["--TrustedExecute.warm_kernels=False", "--TrustedExecute.rerun_all_provided_cells=True"]
+COLD = ["--TrustedExecute.warm_kernels=False", "--TrustedExecute.rerun_all_provided_cells=True",
+        "--TrustedExecute.read_ahead=0"]
 
 
 def make_course(root, copies, config_lines=()):

@@ -5,6 +5,7 @@
     trusted_execute  TrustedExecute (replaces nbgrader's Execute): student cells in the sandboxed
                      kernel, provided and test cells in a trusted kernel of their own
     forkserver       warm kernels: the grader's side of the template process each kernel is forked from
+    read_ahead       a submission's next notebook run in a thread while nbgrader is on this one
     template         the template process itself (run as a script, in the sandbox for student kernels)
     bridge           the trusted kernel's side: student answers as proxies that call across the wall
     tracebacks       how an error in a test cell reads: the notebook's own lines and the message

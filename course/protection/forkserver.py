@@ -24,6 +24,7 @@ May import: the standard library.
 """
 import atexit
 import base64
+import concurrent.futures
 import fcntl
 import hashlib
 import itertools
@@ -35,6 +36,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -114,6 +116,9 @@ class ForkServer:
         self.published = False
         self.ready = {}
         self.key = None   # set by ``shared``: where a refusal is remembered
+        # one conversation at a time on the control socket: kernels may be started and polled from
+        # several threads (read_ahead.py), and a reply read by the wrong one would be lost
+        self._lock = threading.RLock()
 
     # ---- the template
     def start(self, listener=None):
@@ -147,6 +152,10 @@ class ForkServer:
         return server
 
     def _wait_ready(self):
+        with self._lock:
+            self._wait_ready_locked()
+
+    def _wait_ready_locked(self):
         if self.ready:
             return
         message = self._receive(START_TIMEOUT_S)
@@ -208,9 +217,10 @@ class ForkServer:
         seconds for it), else None."""
         deadline = time.monotonic() + wait
         try:
-            while ident not in self._exits and self.control is not None:
-                if self._next(deadline - time.monotonic()) is None:
-                    break
+            with self._lock:
+                while ident not in self._exits and self.control is not None:
+                    if self._next(deadline - time.monotonic()) is None:
+                        break
         except (OSError, ForkServerError):
             pass
         if ident not in self._exits and not self.alive():
@@ -220,6 +230,12 @@ class ForkServer:
     # ---- kernels
     def spawn(self, *, sandboxed, connection, connection_path, env, workdir, limits,
               files=(), disk_mb=0, shm_mb=0, options=(), on_hello=None):
+        with self._lock:
+            return self._spawn(sandboxed, connection, connection_path, env, workdir, limits,
+                               files, disk_mb, shm_mb, options, on_hello)
+
+    def _spawn(self, sandboxed, connection, connection_path, env, workdir, limits,
+               files, disk_mb, shm_mb, options, on_hello):
         self._wait_ready()
         payload = {}
         for path in files:
@@ -261,6 +277,11 @@ class ForkServer:
 
 
 _SERVERS = {}
+_SERVERS_LOCK = threading.Lock()   # two threads asking at once must not start two templates
+# Every template is started by this one thread, which lives as long as the process: bubblewrap's
+# --die-with-parent (PR_SET_PDEATHSIG) kills a child when the *thread* that started it ends, and a
+# notebook run ahead (read_ahead.py) asks for its kernels from a thread that ends with the notebook.
+_STARTER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hw4-kernel-templates")
 _REFUSED = {}   # key -> why its template refused to fork; never started again in this process
 
 
@@ -273,6 +294,11 @@ def shared(key, factory, log=None):
     """This process's running fork server for ``key`` (made by ``factory()`` and started on first use,
     or the one another worker of the run published; its first ``spawn`` waits until it is ready).
     ForkServerError if a template for ``key`` refused to fork before."""
+    with _SERVERS_LOCK:
+        return _shared(key, factory, log)
+
+
+def _shared(key, factory, log):
     if key in _REFUSED:
         raise ForkServerError(f"the kernel template refused to fork earlier in this run: {_REFUSED[key]}")
     server = _SERVERS.get(key)
@@ -283,7 +309,8 @@ def shared(key, factory, log=None):
             log.warning("the kernel template ended; starting a new one")
         server.close()
     folder = os.environ.get(SHARE_ENV)
-    server = _SERVERS[key] = _attach_or_publish(folder, key, factory, log) if folder else factory().start()
+    start = (lambda: _attach_or_publish(folder, key, factory, log)) if folder else (lambda: factory().start())
+    server = _SERVERS[key] = _STARTER.submit(start).result()
     server.key = key
     return server
 
@@ -313,7 +340,8 @@ def _attach_or_publish(folder, key, factory, log):
 
 def discard(key):
     """Forget (and stop) the fork server for ``key``, so that the next ``shared`` starts a new one."""
-    server = _SERVERS.pop(key, None)
+    with _SERVERS_LOCK:
+        server = _SERVERS.pop(key, None)
     if server is not None:
         server.close()
 

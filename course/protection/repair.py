@@ -206,11 +206,13 @@ class RepairingExporter(NotebookExporter):
         path = Path(coursedir.format_path(coursedir.source_directory, ".", assignment)) / f"{name}.ipynb"
         return coursedir, (nbformat.read(str(path), as_version=4) if path.exists() else None)
 
-    def from_filename(self, filename, resources=None, **kw):
-        resources = resources or {}
+    def rebuilt(self, filename, resources):
+        """(``filename`` rebuilt as it will be graded, the problems and repairs found; nothing recorded),
+        or None when it is not one of the assignment's notebooks.  read_ahead.py uses it to know a
+        notebook nbgrader has not yet reached."""
         coursedir, source_nb = self._source_notebook(filename, resources)
-        if source_nb is None:  # not one of the assignment's notebooks: nbgrader's own rules apply
-            return super().from_filename(filename, resources, **kw)
+        if source_nb is None:
+            return None
         text = Path(filename).read_text(errors="replace")
         cells, problems = None, []
         try:
@@ -222,11 +224,20 @@ class RepairingExporter(NotebookExporter):
             problems.append(f"the notebook is not valid JSON ({exc}); it was graded as unanswered")
         stubs = ClearSolutions(config=self.config)
         nb, repairs = rebuild(source_nb, cells, stubs.code_stub.get("python", CODE_STUB), stubs.text_stub)
+        return nb, problems + repairs
+
+    def from_filename(self, filename, resources=None, **kw):
+        resources = resources or {}
+        rebuilt = self.rebuilt(filename, resources)
+        if rebuilt is None:  # not one of the assignment's notebooks: nbgrader's own rules apply
+            return super().from_filename(filename, resources, **kw)
+        nb, problems = rebuilt
+        coursedir = CourseDirectory(config=self.config)
         student = resources.get("nbgrader", {}).get("student") or Path(filename).parent.parent.name
         is_submission = Path(filename).resolve().is_relative_to(Path(coursedir.submitted_directory).resolve()) \
             if os.path.isabs(coursedir.submitted_directory) else "submitted" in Path(filename).parts
         if is_submission:
-            for problem in problems + repairs:
+            for problem in problems:
                 record(coursedir.root, student, Path(filename).stem, problem, self.log)
         resources.setdefault("metadata", {})
         resources["metadata"].setdefault("name", Path(filename).stem)

@@ -24,6 +24,7 @@
   (tracebacks.py), not the check helpers' internals.
 """
 import asyncio
+import copy
 import json
 import os
 import shutil
@@ -43,7 +44,9 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, List, Unicode
 
 from .. import notebooks, settings
+from . import read_ahead
 from .provided import needed_on_trusted_side
+from .repair import RepairingExporter
 from .sandbox import LimitedKernelManager, SandboxedKernelManager
 
 # Draws one figure off-screen, as the inline backend does (Agg, PNG, a tight bounding box), with a log
@@ -108,6 +111,12 @@ class TrustedExecute(Execute):
         help=("Modules the warm kernels' template imports once; a module missing here is imported by the kernel "
               "(those after scikit-learn are what every kernel imported as it started or ran its first cell). "
               "Not matplotlib's inline backend: it hooks into IPython when imported, so each kernel imports it.")).tag(config=True)
+    read_ahead = Integer(1, help=(
+        "How many of a submission's later notebooks run ahead, each in a thread of its own, while nbgrader "
+        "is on this one (read_ahead.py): a notebook's two kernels take turns and keep one core busy, so the "
+        "next notebook's can use another.  A notebook run ahead is used only if nbgrader then hands over that "
+        "very notebook (else it runs again), so grades and feedback do not change.  0: one notebook at a "
+        "time.")).tag(config=True)
     warm_up = Unicode(WARM_UP, help=(
         "Python code the warm kernels' template runs once after its imports, before it forks any kernel: "
         "work whose result the libraries keep in caches of their own (matplotlib's mathtext grammar, fonts "
@@ -149,6 +158,42 @@ class TrustedExecute(Execute):
         return names
 
     def preprocess(self, nb, resources=None, km=None):
+        if self.read_ahead > 0 and isinstance(self.parent, RepairingExporter) and resources:
+            submission = resources.get("metadata", {}).get("path")
+            self._read_ahead(submission, resources)   # first: they run while this one is waited for
+            done = read_ahead.take(submission, resources.get("unique_key"), nb, self.log)
+            if done is not None:
+                self.log.info("Using %s as it was run ahead", resources.get("unique_key"))
+                return done, resources
+        return self._execute(nb, resources, km)
+
+    def _read_ahead(self, submission, resources):
+        """Start the submission's next ``read_ahead`` notebooks, as nbgrader will hand them over."""
+        info = resources.get("nbgrader", {})
+        coursedir = CourseDirectory(config=self.config)
+        if coursedir.notebook_id != "*" or not info.get("student") or not submission:
+            return
+        folder = Path(coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"]))
+        current = f"{resources.get('unique_key')}.ipynb"
+        for path in sorted(p for p in folder.glob("*.ipynb") if p.name > current)[:self.read_ahead]:
+            if read_ahead.started(submission, path.stem):
+                continue
+            theirs = copy.deepcopy(resources)
+            theirs.update(unique_key=path.stem, output_files_dir=f"{path.stem}_files")
+            theirs.setdefault("metadata", {})["name"] = path.stem
+            theirs.setdefault("nbgrader", {})["notebook"] = path.stem
+            rebuilt = self.parent.rebuilt(str(path), theirs)
+            if rebuilt is not None:
+                read_ahead.start(submission, path.stem, rebuilt[0],
+                                 lambda nb, theirs=theirs: self._run_ahead(nb, theirs))
+
+    def _run_ahead(self, nb, resources):
+        """Execute ``nb`` with a TrustedExecute of its own (this one is busy with nbgrader's notebook)."""
+        runner = type(self)(config=self.config, parent=self.parent)
+        runner.read_ahead = 0
+        return runner.preprocess(nb, resources)[0]
+
+    def _execute(self, nb, resources, km):
         NotebookClient.__init__(self, nb, km)
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
