@@ -8,7 +8,7 @@ folder), `--copies` times each, and grades them with `nbgrader autograde ASSIGNM
 * stock nbgrader, unprotected: its default preprocessors (its own ``Execute``), no repair;
 * the course, warm kernels (the default: ``TrustedExecute.warm_kernels = True``);
 * the course's path before warm kernels (``--TrustedExecute.warm_kernels=False
-  --TrustedExecute.rerun_all_provided_cells=True``), "cold" below (``--no-cold`` leaves it out: a
+  --TrustedExecute.rerun_all_provided_cells=True --TrustedExecute.read_ahead=0``), "cold" below (``--no-cold`` leaves it out: a
   quicker run for a class, ``--copies 3``).
 
 It prints the wall times and their ratios to stock nbgrader, checks that all three gradebooks hold

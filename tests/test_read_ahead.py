@@ -119,3 +119,12 @@ def test_grading_with_read_ahead_gives_the_grades_and_outputs_of_grading_without
     assert gradebook.scores(course) == scores
     for student in students:
         assert _outputs(tmp_path, student) == _outputs(folder, student), f"{student}'s outputs differ"
+
+
+def test_parallel_workers_do_not_read_ahead_unless_asked():
+    """course.parallel's workers grade one notebook at a time; an nbgrader argument that sets the
+    option replaces the workers' own (nbgrader refuses an option given twice)."""
+    from course.parallel.grade_class import worker_nbgrader_args
+    assert worker_nbgrader_args([]) == ["--TrustedExecute.read_ahead=0"]
+    assert worker_nbgrader_args(["--Execute.timeout=5"]) == ["--TrustedExecute.read_ahead=0", "--Execute.timeout=5"]
+    assert worker_nbgrader_args(["--TrustedExecute.read_ahead=1"]) == ["--TrustedExecute.read_ahead=1"]

@@ -139,6 +139,18 @@ def _local_results(jobs, workers):
         shutil.rmtree(templates, ignore_errors=True)
 
 
+# Each worker grades one notebook at a time: the workers already keep every core busy, so a notebook
+# run ahead (course/protection/read_ahead.py) would only share them, with more kernels at once and
+# more wall time per cell.  An argument after ``--`` that sets the same option replaces it
+# (``-- --TrustedExecute.read_ahead=1``; nbgrader refuses an option given twice).
+WORKER_NBGRADER_ARGS = ["--TrustedExecute.read_ahead=0"]
+
+
+def worker_nbgrader_args(nbgrader_args):
+    """``WORKER_NBGRADER_ARGS`` but those ``nbgrader_args`` set themselves, then ``nbgrader_args``."""
+    given = {arg.split("=", 1)[0] for arg in nbgrader_args}
+    return [arg for arg in WORKER_NBGRADER_ARGS if arg.split("=", 1)[0] not in given] + list(nbgrader_args)
+
 # What every worker needs, imported once by the pool's fork server instead of by each worker (about
 # 1.3 s of CPU each); the fork server is a fresh Python with no thread, so forking it is safe.
 WORKER_PRELOAD = ["course.parallel.worker", "nbgrader.apps.autogradeapp", "course.protection.trusted_execute"]
@@ -250,7 +262,8 @@ def grade_class(root=".", students=None, workers=None, scheduler=None, db_url=No
         with engine.connect() as conn:
             jobs = [{"root": str(root), "assignment": assignment, "student": s,
                      "state": student_rows(conn, s, assignment),
-                     "nbgrader_args": list(nbgrader_args), "template": str(template)} for s in todo]
+                     "nbgrader_args": worker_nbgrader_args(nbgrader_args), "template": str(template)}
+                    for s in todo]
         if scheduler:
             results = _dask_results(jobs, scheduler, template, security)
         else:
