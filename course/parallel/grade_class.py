@@ -151,6 +151,7 @@ def worker_nbgrader_args(nbgrader_args):
     given = {arg.split("=", 1)[0] for arg in nbgrader_args}
     return [arg for arg in WORKER_NBGRADER_ARGS if arg.split("=", 1)[0] not in given] + list(nbgrader_args)
 
+
 # What every worker needs, imported once by the pool's fork server instead of by each worker (about
 # 1.3 s of CPU each); the fork server is a fresh Python with no thread, so forking it is safe.
 WORKER_PRELOAD = ["course.parallel.worker", "nbgrader.apps.autogradeapp", "course.protection.trusted_execute"]

@@ -2,9 +2,8 @@
 
 nbgrader autogrades a submission's notebooks one after the other, and a notebook's two kernels take
 turns (a test cell waits for the student's kernel to answer it): grading keeps one core busy, and on
-a machine with two the other one waits.  Graded in parallel, the same happens at the end of a run,
-when the last submission's notebooks are graded one after the other on a machine with nothing else
-left to do.
+a machine with two the other one waits.  (The workers of ``python -m course.parallel`` keep every core
+busy already, and do not read ahead: grade_class.WORKER_NBGRADER_ARGS.)
 
 So ``TrustedExecute`` (its ``read_ahead`` trait) starts the submission's next notebook in a thread
 as it starts one, and takes the finished copy when nbgrader gets there.  What it runs is the notebook
@@ -19,7 +18,7 @@ What is run ahead and not used (a different notebook came, or the run failed) co
 A run left over from a submission whose grading stopped part-way is waited for and dropped before
 the next submission's notebook starts, so at most ``read_ahead`` + 1 notebooks run at once.
 
-May import: the standard library, nbformat.
+May import: the standard library.
 """
 import copy
 import json
