@@ -7,6 +7,7 @@ in /tmp, its working folder and /dev/shm, sets an environment variable, leaves p
 all of it.  The template also has to be the same process for both, or the test would prove nothing.
 """
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -63,6 +64,8 @@ def _run(cells, may_die=False, preload=PRELOAD, warm_up=""):
     except DeadKernelError:
         if not may_die:
             raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     outputs = [out for cell in nb.cells for out in cell.outputs]
     assert all(out.output_type == "stream" for out in outputs), outputs
     return km, "".join(out.text for out in outputs).splitlines()
@@ -174,7 +177,7 @@ def test_a_warm_up_that_fails_is_reported_and_kernels_still_start():
 
 
 WORKER = """
-import os, sys, tempfile
+import os, shutil, sys, tempfile
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 from course.protection import forkserver
@@ -187,7 +190,10 @@ def kernel():
     client = NotebookClient(nb, timeout=60, kernel_name="python3", shutdown_kernel="immediate")
     km = client.km = SandboxedKernelManager(kernel_name="python3", warm=True, warm_preload=["numpy"])
     km.workdir = workdir
-    client.execute()
+    try:
+        client.execute()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     server = km._server
     print("RESULT", server.ready["instance"], "owner" if server.process is not None else "attached",
           nb.cells[0].outputs[0].text.strip(), flush=True)
