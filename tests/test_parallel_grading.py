@@ -141,8 +141,6 @@ def test_local_process_pool_equals_sequential_nbgrader_and_restarts(sequential):
     assert len({r["pid"] for r in summary["results"].values()}) == 2, "both workers should have graded"
     for result in summary["results"].values():
         assert "database is locked" not in result["log"]
-        # the workers keep the cores busy: none runs a notebook ahead (grade_class.WORKER_NBGRADER_ARGS)
-        assert "as it was run ahead" not in result["log"]
     _assert_same_as_sequential(sequential, url)
 
     # started again: only failed submissions are missing, so only they are graded

@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import threading
+import time
 
 import nbformat
 import pytest
@@ -121,10 +122,88 @@ def test_grading_with_read_ahead_gives_the_grades_and_outputs_of_grading_without
         assert _outputs(tmp_path, student) == _outputs(folder, student), f"{student}'s outputs differ"
 
 
-def test_parallel_workers_do_not_read_ahead_unless_asked():
-    """course.parallel's workers grade one notebook at a time; an nbgrader argument that sets the
-    option replaces the workers' own (nbgrader refuses an option given twice)."""
+def test_parallel_workers_read_ahead_only_on_idle_cores_unless_told_otherwise():
+    """course.parallel's workers run notebooks ahead only on idle cores; an nbgrader argument that sets
+    an option replaces the workers' own (nbgrader refuses an option given twice)."""
     from course.parallel.grade_class import worker_nbgrader_args
-    assert worker_nbgrader_args([]) == ["--TrustedExecute.read_ahead=0"]
-    assert worker_nbgrader_args(["--Execute.timeout=5"]) == ["--TrustedExecute.read_ahead=0", "--Execute.timeout=5"]
-    assert worker_nbgrader_args(["--TrustedExecute.read_ahead=1"]) == ["--TrustedExecute.read_ahead=1"]
+    gated = ["--TrustedExecute.read_ahead=3", "--TrustedExecute.read_ahead_idle_cores=0.75"]
+    assert worker_nbgrader_args([]) == gated
+    assert worker_nbgrader_args(["--Execute.timeout=5"]) == [*gated, "--Execute.timeout=5"]
+    assert worker_nbgrader_args(["--TrustedExecute.read_ahead=0"]) == [gated[1], "--TrustedExecute.read_ahead=0"]
+
+
+class _Machine:
+    """/proc/stat of a two-core machine whose clock ticks 100 per core at each reading: busy, or
+    with ``idle`` cores idle."""
+
+    def __init__(self):
+        self.idle, self.ticks, self.ticks_idle = 0.0, 0, 0
+
+    def __call__(self):
+        self.ticks += 200
+        self.ticks_idle += int(100 * self.idle)
+        return self.ticks_idle, self.ticks
+
+
+def _gate(monkeypatch, start_next, cores=0.75):
+    machine = _Machine()
+    monkeypatch.setattr(read_ahead, "idle_jiffies", machine)
+    gate = read_ahead.IdleGate(cores, start_next, window=0.1, step=0.01)
+    gate.ncpu = 2
+    return machine, gate
+
+
+def test_the_idle_gate_starts_nothing_while_the_cores_are_busy_and_one_run_per_idle_window(monkeypatch):
+    started = []
+
+    def start_next():
+        started.append(time.monotonic())
+        return len(started) < 3   # three notebooks to run ahead
+    machine, gate = _gate(monkeypatch, start_next)
+    machine.idle = 0.5   # half a core idle: below the gate's 0.75
+    gate.start()
+    time.sleep(0.3)
+    machine.idle = 0.0
+    time.sleep(0.3)
+    assert started == [], "a notebook was run ahead while the cores were busy"
+    machine.idle, opened = 1.0, time.monotonic()
+    gate.join(timeout=10)
+    assert not gate.is_alive(), "the gate went on after there was nothing left to run ahead"
+    assert len(started) == 3
+    # the window's average reaches 0.75 idle cores three quarters of a window after the core went idle
+    assert started[0] - opened >= 0.06, "a run started before the window had 0.75 cores idle"
+    assert all(later - earlier >= 0.08 for earlier, later in zip(started, started[1:])), \
+        "two runs started on one idle window"
+
+
+def test_the_idle_gate_stops_when_told_and_starts_nothing_without_proc_stat(monkeypatch):
+    _, gate = _gate(monkeypatch, lambda: pytest.fail("a run started on a busy machine"))
+    gate.start()
+    time.sleep(0.05)
+    stopped = time.monotonic()
+    gate.stop()
+    assert not gate.is_alive() and time.monotonic() - stopped < 1, "the gate did not stop at once"
+
+    monkeypatch.setattr(read_ahead, "idle_jiffies", lambda: None)   # no /proc/stat (not Linux)
+    gate = read_ahead.IdleGate(0.75, lambda: pytest.fail("a run started without a measure of idle cores"),
+                               window=0.1, step=0.01)
+    gate.start()
+    gate.join(timeout=5)
+    assert not gate.is_alive()
+
+
+def test_taking_a_run_still_going_lets_the_next_one_start_first():
+    """While nbgrader waits for a notebook run ahead, its own share of the cores is free: ``take``
+    calls ``while_waiting`` first (TrustedExecute starts the next notebook), and only then."""
+    release, calls = threading.Event(), []
+
+    def slow(nb):
+        release.wait(10)
+        return _executed(nb)
+    read_ahead.start("sub-e", "one", _notebook(), slow)
+    done = read_ahead.take("sub-e", "one", _notebook(), while_waiting=lambda: (calls.append(1), release.set()))
+    assert calls == [1] and done is not None
+    read_ahead.start("sub-e", "two", _notebook(), _executed)
+    time.sleep(0.2)   # finished by now
+    assert read_ahead.take("sub-e", "two", _notebook(), while_waiting=lambda: calls.append(2)) is not None
+    assert calls == [1], "while_waiting was called for a run that had ended"

@@ -3,7 +3,7 @@
 nbgrader autogrades a submission's notebooks one after the other, and a notebook's two kernels take
 turns (a test cell waits for the student's kernel to answer it): grading keeps one core busy, and on
 a machine with two the other one waits.  (The workers of ``python -m course.parallel`` keep every core
-busy already, and do not read ahead: grade_class.WORKER_NBGRADER_ARGS.)
+busy already; they read ahead only on idle cores, below.)
 
 So ``TrustedExecute`` (its ``read_ahead`` trait) starts the submission's next notebook in a thread
 as it starts one, and takes the finished copy when nbgrader gets there.  What it runs is the notebook
@@ -18,11 +18,21 @@ What is run ahead and not used (a different notebook came, or the run failed) co
 A run left over from a submission whose grading stopped part-way is waited for and dropped before
 the next submission's notebook starts, so at most ``read_ahead`` + 1 notebooks run at once.
 
+Where the cores are busy already (the workers of ``python -m course.parallel``), a run ahead would
+only share them.  But such a run ends with one long submission graded alone, one notebook after the
+other, while the cores its neighbours used wait (the three examples on two cores: the last 7 of 22 s
+on one core).  So there a notebook runs ahead only once cores have been idle (``IdleGate``,
+TrustedExecute's ``read_ahead_idle_cores``: the machine's idle time from Linux's /proc/stat, over
+half a second), one notebook per idle window, and at once when nbgrader is only waiting for a run
+ahead to end (``take``'s ``while_waiting``): its own share of the cores is free then.
+
 May import: the standard library.
 """
 import copy
 import json
+import os
 import threading
+import time
 
 _LOCK = threading.Lock()
 _RUNS = {}   # (submission folder, notebook name) -> _Run
@@ -54,12 +64,13 @@ class _Run(threading.Thread):
 
 
 def start(submission, name, nb, execute):
-    """Run ``execute(nb)`` ahead for notebook ``name`` of ``submission`` (unless it already is)."""
+    """Run ``execute(nb)`` ahead for notebook ``name`` of ``submission``; False if it already is."""
     with _LOCK:
         if (submission, name) in _RUNS:
-            return
+            return False
         run = _RUNS[(submission, name)] = _Run(nb, execute)
     run.start()
+    return True
 
 
 def started(submission, name):
@@ -67,9 +78,10 @@ def started(submission, name):
         return (submission, name) in _RUNS
 
 
-def take(submission, name, nb, log=None):
+def take(submission, name, nb, log=None, while_waiting=None):
     """The executed copy of ``nb`` if it was run ahead from the same input, else None.  Runs of other
-    submissions still going are waited for and dropped first."""
+    submissions still going are waited for and dropped first.  ``while_waiting()`` is called first if
+    the run of ``nb`` is still going (the caller then waits, and its share of the cores is free)."""
     with _LOCK:
         run = _RUNS.pop((submission, name), None)
         stale = [key for key in _RUNS if key[0] != submission]
@@ -78,6 +90,8 @@ def take(submission, name, nb, log=None):
         other.join()
     if run is None:
         return None
+    if while_waiting is not None and run.is_alive():
+        while_waiting()
     run.join()
     if run.error is not None:
         if log:
@@ -90,3 +104,45 @@ def take(submission, name, nb, log=None):
         return None
     return run.output
 
+
+
+def idle_jiffies():
+    """(idle, total) clock ticks of all cores since boot (Linux's /proc/stat), or None elsewhere."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return fields[3] + fields[4], sum(fields[:8])   # idle + iowait; guest time is counted in user
+
+
+class IdleGate(threading.Thread):
+    """While it runs, calls ``start_next()`` each time the machine has had ``cores`` cores idle over
+    the last ``window`` seconds, until ``start_next`` returns False (nothing left to start) or
+    ``stop()``.  Measures afresh after each start, so one idle second starts one run."""
+
+    def __init__(self, cores, start_next, window=0.5, step=0.125):
+        super().__init__(name="hw4-read-ahead-gate", daemon=True)
+        self.cores, self.start_next, self.window, self.step = cores, start_next, window, step
+        self.ncpu = os.cpu_count() or 1
+        self._halt = threading.Event()
+
+    def run(self):
+        history = []
+        while not self._halt.wait(self.step):
+            now = idle_jiffies()
+            if now is None:
+                return
+            history = [h for h in history if h[0] >= time.monotonic() - self.window - self.step / 2]
+            history.append((time.monotonic(), *now))
+            (t0, idle0, total0), (t1, idle1, total1) = history[0], history[-1]
+            if t1 - t0 < self.window - self.step / 2 or total1 == total0:
+                continue
+            if (idle1 - idle0) / (total1 - total0) * self.ncpu >= self.cores:
+                if self._halt.is_set() or not self.start_next():
+                    return
+                history = []
+
+    def stop(self):
+        self._halt.set()
+        self.join()

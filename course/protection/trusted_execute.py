@@ -117,6 +117,12 @@ class TrustedExecute(Execute):
         "next notebook's can use another.  A notebook run ahead is used only if nbgrader then hands over that "
         "very notebook (else it runs again), so grades and feedback do not change.  0: one notebook at a "
         "time.")).tag(config=True)
+    read_ahead_idle_cores = Float(0.0, help=(
+        "0: the next notebooks start running ahead as soon as nbgrader starts this one.  Above 0: one of them "
+        "starts each time the machine has had that many cores idle over a second, while nbgrader is on this "
+        "one (Linux's /proc/stat; elsewhere none starts).  The parallel workers keep the cores busy and set "
+        "it (grade_class.WORKER_NBGRADER_ARGS): their runs ahead use only the cores that the end of a run "
+        "leaves idle.")).tag(config=True)
     warm_up = Unicode(WARM_UP, help=(
         "Python code the warm kernels' template runs once after its imports, before it forks any kernel: "
         "work whose result the libraries keep in caches of their own (matplotlib's mathtext grammar, fonts "
@@ -160,19 +166,40 @@ class TrustedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         if self.read_ahead > 0 and isinstance(self.parent, RepairingExporter) and resources:
             submission = resources.get("metadata", {}).get("path")
-            self._read_ahead(submission, resources)   # first: they run while this one is waited for
-            done = read_ahead.take(submission, resources.get("unique_key"), nb, self.log)
-            if done is not None:
-                self.log.info("Using %s as it was run ahead", resources.get("unique_key"))
-                return done, resources
+            with self._reading_ahead(submission, resources) as start_one:   # first: they run while this one is waited for
+                done = read_ahead.take(submission, resources.get("unique_key"), nb, self.log, while_waiting=start_one)
+                if done is not None:
+                    self.log.info("Using %s as it was run ahead", resources.get("unique_key"))
+                    return done, resources
+                return self._execute(nb, resources, km)
         return self._execute(nb, resources, km)
 
-    def _read_ahead(self, submission, resources):
-        """Start the submission's next ``read_ahead`` notebooks, as nbgrader will hand them over."""
+    @contextmanager
+    def _reading_ahead(self, submission, resources):
+        """The submission's next notebooks run ahead meanwhile: all ``read_ahead`` of them at once, or
+        with ``read_ahead_idle_cores`` one each time that many cores have been idle for half a second.
+        Yields a function that starts the next one at once (for when this process only waits)."""
+        resources = copy.deepcopy(resources)   # nbgrader's is this notebook's, and changes as it runs
+        start_one = lambda: self._read_ahead_one(submission, resources)  # noqa: E731
+        if self.read_ahead_idle_cores <= 0:
+            while start_one():
+                pass
+            yield start_one
+            return
+        gate = read_ahead.IdleGate(self.read_ahead_idle_cores, start_one)
+        gate.start()
+        try:
+            yield start_one
+        finally:
+            gate.stop()
+
+    def _read_ahead_one(self, submission, resources):
+        """Start the first of the submission's next ``read_ahead`` notebooks not yet started, as nbgrader
+        will hand it over; False when there is none."""
         info = resources.get("nbgrader", {})
         coursedir = CourseDirectory(config=self.config)
         if coursedir.notebook_id != "*" or not info.get("student") or not submission:
-            return
+            return False
         folder = Path(coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"]))
         current = f"{resources.get('unique_key')}.ipynb"
         for path in sorted(p for p in folder.glob("*.ipynb") if p.name > current)[:self.read_ahead]:
@@ -183,9 +210,10 @@ class TrustedExecute(Execute):
             theirs.setdefault("metadata", {})["name"] = path.stem
             theirs.setdefault("nbgrader", {})["notebook"] = path.stem
             rebuilt = self.parent.rebuilt(str(path), theirs)
-            if rebuilt is not None:
-                read_ahead.start(submission, path.stem, rebuilt[0],
-                                 lambda nb, theirs=theirs: self._run_ahead(nb, theirs))
+            if rebuilt is not None and read_ahead.start(submission, path.stem, rebuilt[0],
+                                                        lambda nb, theirs=theirs: self._run_ahead(nb, theirs)):
+                return True
+        return False
 
     def _run_ahead(self, nb, resources):
         """Execute ``nb`` with a TrustedExecute of its own (this one is busy with nbgrader's notebook)."""
