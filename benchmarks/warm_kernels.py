@@ -14,9 +14,9 @@ folder), `--copies` times each, and grades them with `nbgrader autograde ASSIGNM
 It prints the wall times and their ratios to stock nbgrader, checks that all three gradebooks hold
 the same scores and that warm and cold give the same feedback pages, then grades the class again
 in parallel (`python -m course.parallel`, a new process each time, one worker per core plus one)
-with stock nbgrader's and the course's config.  Last, one submission's cost broken down (graded alone, one worker, warm and cold):
-kernel start-up, execution (the first cell of each kernel - the imports - and the rest), shut-down,
-nbgrader's bookkeeping.
+with stock nbgrader's and the course's config.  Last, one submission's cost broken down (graded
+alone by one worker, one notebook at a time, warm and cold): kernel start-up, execution (the first
+cell of each kernel - the imports - and the rest), shut-down, nbgrader's bookkeeping.
 """
 import argparse
 import os
@@ -96,8 +96,11 @@ def feedback_pages(root, assignment):
 
 def breakdown(root, students, args=()):
     """The cost of the last of ``students``, graded one after the other by one worker (so that a
-    warm worker's template, started for the first, is not counted again)."""
-    summary = parallel.grade_class(root, students=students, workers=1, quiet=True, nbgrader_args=list(args))
+    warm worker's template, started for the first, is not counted again), one notebook at a time:
+    a notebook run ahead would hide its cost inside another's."""
+    args = [arg for arg in args if not arg.startswith("--TrustedExecute.read_ahead=")]
+    summary = parallel.grade_class(root, students=students, workers=1, quiet=True,
+                                   nbgrader_args=[*args, "--TrustedExecute.read_ahead=0"])
     row = summary["results"][students[-1]]
     start, stop, execute = row["kernel_start_seconds"], row["kernel_stop_seconds"], row["execute_seconds"]
     return {"kernel start-up": start, "cell execution": execute - start - stop, "kernel shut-down": stop,
@@ -109,7 +112,7 @@ def import_seconds(modules):
     """Wall time of importing ``modules`` in a new Python, beyond starting one."""
     def run(code):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True)
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)   # debugpy's warnings
         return time.perf_counter() - start
     return max(0.0, run("import " + ", ".join(modules)) - run("pass"))
 
@@ -170,7 +173,7 @@ def main(argv=None):
             ok = ok and all(same_par.values())
 
         alone = students[:2]
-        print(f"\none submission ({alone[-1]}) graded by one worker after another one, seconds")
+        print(f"\none submission ({alone[-1]}) graded by one worker after another one, one notebook at a time, seconds")
         rows = {}
         for key, settings, extra in runs:
             reset(settings.root, settings.root / "pristine.db")

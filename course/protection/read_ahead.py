@@ -105,7 +105,6 @@ def take(submission, name, nb, log=None, while_waiting=None):
     return run.output
 
 
-
 def idle_jiffies():
     """(idle, total) clock ticks of all cores since boot (Linux's /proc/stat), or None elsewhere."""
     try:
@@ -119,7 +118,7 @@ def idle_jiffies():
 class IdleGate(threading.Thread):
     """While it runs, calls ``start_next()`` each time the machine has had ``cores`` cores idle over
     the last ``window`` seconds, until ``start_next`` returns False (nothing left to start) or
-    ``stop()``.  Measures afresh after each start, so one idle second starts one run."""
+    ``stop()``.  Measures afresh after each start, so one idle window starts one run."""
 
     def __init__(self, cores, start_next, window=0.5, step=0.125):
         super().__init__(name="hw4-read-ahead-gate", daemon=True)

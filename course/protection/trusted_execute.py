@@ -119,8 +119,9 @@ class TrustedExecute(Execute):
         "time.")).tag(config=True)
     read_ahead_idle_cores = Float(0.0, help=(
         "0: the next notebooks start running ahead as soon as nbgrader starts this one.  Above 0: one of them "
-        "starts each time the machine has had that many cores idle over a second, while nbgrader is on this "
-        "one (Linux's /proc/stat; elsewhere none starts).  The parallel workers keep the cores busy and set "
+        "starts each time the machine has had that many cores idle over half a second while nbgrader is on "
+        "this one, and one at once while nbgrader only waits for a run ahead (Linux's /proc/stat; elsewhere "
+        "none starts on idle cores).  The parallel workers keep the cores busy and set "
         "it (grade_class.WORKER_NBGRADER_ARGS): their runs ahead use only the cores that the end of a run "
         "leaves idle.")).tag(config=True)
     warm_up = Unicode(WARM_UP, help=(
@@ -166,8 +167,10 @@ class TrustedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         if self.read_ahead > 0 and isinstance(self.parent, RepairingExporter) and resources:
             submission = resources.get("metadata", {}).get("path")
-            with self._reading_ahead(submission, resources) as start_one:   # first: they run while this one is waited for
-                done = read_ahead.take(submission, resources.get("unique_key"), nb, self.log, while_waiting=start_one)
+            # first: the next notebooks run while this one is waited for
+            with self._reading_ahead(submission, resources) as start_one:
+                done = read_ahead.take(submission, resources.get("unique_key"), nb, self.log,
+                                       while_waiting=start_one)
                 if done is not None:
                     self.log.info("Using %s as it was run ahead", resources.get("unique_key"))
                     return done, resources
