@@ -132,8 +132,9 @@ class IdleGate(threading.Thread):
             now = idle_jiffies()
             if now is None:
                 return
-            history = [h for h in history if h[0] >= time.monotonic() - self.window - self.step / 2]
-            history.append((time.monotonic(), *now))
+            clock = time.monotonic()
+            history = [h for h in history if h[0] >= clock - self.window - self.step / 2]
+            history.append((clock, *now))
             (t0, idle0, total0), (t1, idle1, total1) = history[0], history[-1]
             if t1 - t0 < self.window - self.step / 2 or total1 == total0:
                 continue
