@@ -151,6 +151,12 @@ def _reads(node):
     return set().union(set(), *map(_reads, ast.iter_child_nodes(node)))
 
 
+def _reads_before_bound(source):
+    """``analyse(source)[1]`` alone, without the walks that find bound names and effects."""
+    tree = _parse(source)
+    return set() if tree is None else _free(tree)
+
+
 def _free(tree):
     """Names the cell reads before its own statements bind them (in the order Python runs them)."""
     free, bound = set(), set()
@@ -195,7 +201,7 @@ def _needed(provided_items, tests):
     provided = dict(provided_items)
     module_names = set().union(*map(modules, provided.values()))
     facts = {key: analyse(source, module_names) for key, source in provided.items()}
-    needed = set().union(*(analyse(source, module_names)[1] for source in tests))
+    needed = set().union(*map(_reads_before_bound, tests))   # of a test cell only what it reads counts
     run = {key for key, (_bound, _read, effects) in facts.items() if effects}
     while True:
         for key in run:

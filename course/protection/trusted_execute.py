@@ -38,7 +38,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
 from nbformat import NotebookNode
-from nbformat.v4 import new_code_cell, new_output
+from nbformat.v4 import new_output
+from nbformat.v4.nbbase import random_cell_id
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, List, Unicode
@@ -80,6 +81,14 @@ def _role(cell):
     if meta.get("locked"):
         return "provided"
     return "student"  # a cell the student added
+
+
+def _code_cell(source=""):
+    """A code cell of the trusted kernel's copy of the notebook.  nbformat's ``new_code_cell`` checks
+    each cell against the notebook schema (about a millisecond): 40 cells per notebook, each graded
+    notebook, for cells that are built here and never written to disk."""
+    return NotebookNode(id=random_cell_id(), cell_type="code", execution_count=None, metadata=NotebookNode(), outputs=[],
+                        source=source)
 
 
 class TrustedExecute(Execute):
@@ -261,7 +270,7 @@ class TrustedExecute(Execute):
         self.km.warm, self.km.warm_preload, self.km.warm_up = warm, list(self.warm_preload), self.warm_up
         self.km.workdir = str(student_dir)
         self.km.helper_files = [str(p) for p in sorted(student_dir.iterdir()) if p.is_file()]
-        shadow_nb = NotebookNode(cells=[new_code_cell("") for _ in nb.cells], metadata={},
+        shadow_nb = NotebookNode(cells=[_code_cell("") for _ in nb.cells], metadata={},
                                  nbformat=4, nbformat_minor=5)  # nbclient stores cells back by index
         # a test cell may call student code many times (each call bounded by call_timeout, all of them
         # by notebook_budget): the trusted kernel's own cell limit is only a safety net above that
@@ -285,7 +294,7 @@ class TrustedExecute(Execute):
             self.nb.metadata["language_info"] = info["content"]["language_info"]
             connection = self.km.get_connection_info(session=False)  # the sockets as the host sees them
             connection["key"] = connection["key"].decode()
-            setup = new_code_cell(
+            setup = _code_cell(
                 "import course.protection.bridge as __hw4_bridge\n"
                 f"__hw4_kernel = __hw4_bridge.StudentKernel({connection!r}, "
                 f"{self.call_timeout!r}, {self.notebook_budget!r}, {self.km.kernel_socket_dir()!r})\n"
@@ -310,7 +319,7 @@ class TrustedExecute(Execute):
                     if broken:
                         self._trusted_quiet(trusted, f"__hw4_kernel.mark_broken({broken!r})")
                     # the answers are synced into the trusted kernel as the cell starts (bridge.install)
-                    shadow = new_code_cell(cell.source)
+                    shadow = _code_cell(cell.source)
                     trusted.execute_cell(shadow, index, store_history=True)
                     if role == "test":
                         cell.outputs = self._clean_test_outputs(shadow.outputs)
@@ -393,7 +402,7 @@ class TrustedExecute(Execute):
         return None
 
     def _trusted_quiet(self, trusted, code):
-        cell = new_code_cell(code)
+        cell = _code_cell(code)
         trusted.execute_cell(cell, 0, store_history=False)
         self._raise_if_failed(cell, "the grading kernel failed")
 
