@@ -73,7 +73,13 @@ c.Autograde.autograde_preprocessors = [
     "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades", "course.late.record.RecordExtension",
     "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata"]
+    "course.protection.check_cell_metadata.CheckCellMetadata"]
+# nbgrader's own checks of the cells' metadata, each distinct metadata checked against the schema once per grading
+# process instead of for every cell of every notebook (course/protection/check_cell_metadata.py): the same errors.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput", "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec", "nbgrader.preprocessors.OverwriteCells",
+    "course.protection.check_cell_metadata.CheckCellMetadata"]
 # One call of a student's function from a test may take this long before it is stopped and fails as "took too long".
 c.TrustedExecute.call_timeout = 60
 # All of a notebook's student code (cells and calls) gets this many seconds; past it, the rest fails with that reason.

@@ -38,6 +38,9 @@ STOCK = [  # nbgrader 0.9's own defaults for the autograde step, set back over t
     ' "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",'
     ' "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",'
     ' "nbgrader.preprocessors.CheckCellMetadata"]',
+    'c.Autograde.sanitize_preprocessors = ["nbgrader.preprocessors.ClearOutput", "nbgrader.preprocessors.DeduplicateIds",'
+    ' "nbgrader.preprocessors.OverwriteKernelspec", "nbgrader.preprocessors.OverwriteCells",'
+    ' "nbgrader.preprocessors.CheckCellMetadata"]',
     "from nbconvert.exporters import NotebookExporter",
     "c.Autograde.exporter_class = NotebookExporter",
     "c.Autograde.pre_convert_hook = None",
