@@ -153,7 +153,7 @@ def _gate(monkeypatch, start_next, cores=0.75):
     return machine, gate
 
 
-def test_the_idle_gate_starts_nothing_while_the_cores_are_busy_and_one_run_per_idle_window(monkeypatch):
+def test_the_idle_gate_starts_nothing_while_the_cores_are_busy_then_every_run_left_on_an_idle_window(monkeypatch):
     started = []
 
     def start_next():
@@ -169,11 +169,25 @@ def test_the_idle_gate_starts_nothing_while_the_cores_are_busy_and_one_run_per_i
     machine.idle, opened = 1.0, time.monotonic()
     gate.join(timeout=10)
     assert not gate.is_alive(), "the gate went on after there was nothing left to run ahead"
-    assert len(started) == 3
+    assert len(started) == 3, "not every notebook left was started once the cores were idle"
     # the window's average reaches 0.75 idle cores three quarters of a window after the core went idle
     assert started[0] - opened >= 0.06, "a run started before the window had 0.75 cores idle"
-    assert all(later - earlier >= 0.08 for earlier, later in zip(started, started[1:])), \
-        "two runs started on one idle window"
+    assert started[-1] - started[0] < 0.05, "the notebooks left did not start together"
+
+
+def test_the_idle_gate_ends_after_one_idle_window_though_a_run_is_left(monkeypatch):
+    """Starting stops at the first False (nothing more to start): the gate then ends, and never calls
+    ``start_next`` again on a later idle window."""
+    calls = []
+
+    def start_next():
+        calls.append(time.monotonic())
+        return False   # the only notebook left could not be started (say, nbgrader has it already)
+    machine, gate = _gate(monkeypatch, start_next)
+    machine.idle = 2.0
+    gate.start()
+    gate.join(timeout=10)
+    assert not gate.is_alive() and len(calls) == 1
 
 
 def test_the_idle_gate_stops_when_told_and_starts_nothing_without_proc_stat(monkeypatch):

@@ -141,8 +141,8 @@ def _local_results(jobs, workers):
 
 # The workers keep every core busy, so a worker runs a notebook ahead (course/protection/read_ahead.py)
 # only once a core has been idle for half a second: as a run ends, when the last submissions are graded
-# alone and the cores their neighbours used wait.  Then any of the submission's later notebooks (the
-# assignment's other three) may run ahead, one each time a core has been idle.  An argument after
+# alone and the cores their neighbours used wait.  Then the submission's later notebooks (up to the
+# assignment's other three) all start, and share the cores with the one nbgrader is on.  An argument after
 # ``--`` that sets the same option replaces the workers' own (``-- --TrustedExecute.read_ahead=0``;
 # nbgrader refuses an option given twice).
 WORKER_NBGRADER_ARGS = ["--TrustedExecute.read_ahead=3", "--TrustedExecute.read_ahead_idle_cores=0.75"]

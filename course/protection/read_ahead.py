@@ -23,8 +23,12 @@ only share them.  But such a run ends with one long submission graded alone, one
 other, while the cores its neighbours used wait (the three examples on two cores: the last 7 of 22 s
 on one core).  So there a notebook runs ahead only once cores have been idle (``IdleGate``,
 TrustedExecute's ``read_ahead_idle_cores``: the machine's idle time from Linux's /proc/stat, over
-half a second), one notebook per idle window, and at once when nbgrader is only waiting for a run
-ahead to end (``take``'s ``while_waiting``): its own share of the cores is free then.
+half a second), and at once when nbgrader is only waiting for a run ahead to end (``take``'s
+``while_waiting``): its own share of the cores is free then.  Once cores have been idle, *all* the
+submission's later notebooks start: while the workers have submissions to grade the cores stay busy,
+so an idle half second means the run is ending, and notebooks that share the cores then end together
+instead of the last one alone (measured on the three examples, four runs each: 17.5 s against 17.8 s
+when one notebook started per idle half second, the last one then often alone on one core).
 
 May import: the standard library.
 """
@@ -116,9 +120,9 @@ def idle_jiffies():
 
 
 class IdleGate(threading.Thread):
-    """While it runs, calls ``start_next()`` each time the machine has had ``cores`` cores idle over
-    the last ``window`` seconds, until ``start_next`` returns False (nothing left to start) or
-    ``stop()``.  Measures afresh after each start, so one idle window starts one run."""
+    """While it runs, waits until the machine has had ``cores`` cores idle over the last ``window``
+    seconds, then calls ``start_next()`` until it returns False (nothing left to start) or ``stop()``
+    is called, and ends."""
 
     def __init__(self, cores, start_next, window=0.5, step=0.125):
         super().__init__(name="hw4-read-ahead-gate", daemon=True)
@@ -139,9 +143,9 @@ class IdleGate(threading.Thread):
             if t1 - t0 < self.window - self.step / 2 or total1 == total0:
                 continue
             if (idle1 - idle0) / (total1 - total0) * self.ncpu >= self.cores:
-                if self._halt.is_set() or not self.start_next():
-                    return
-                history = []
+                while not self._halt.is_set() and self.start_next():
+                    pass
+                return
 
     def stop(self):
         self._halt.set()

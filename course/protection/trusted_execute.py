@@ -127,9 +127,9 @@ class TrustedExecute(Execute):
         "very notebook (else it runs again), so grades and feedback do not change.  0: one notebook at a "
         "time.")).tag(config=True)
     read_ahead_idle_cores = Float(0.0, help=(
-        "0: the next notebooks start running ahead as soon as nbgrader starts this one.  Above 0: one of them "
-        "starts each time the machine has had that many cores idle over half a second while nbgrader is on "
-        "this one, and one at once while nbgrader only waits for a run ahead (Linux's /proc/stat; elsewhere "
+        "0: the next notebooks start running ahead as soon as nbgrader starts this one.  Above 0: they all "
+        "start once the machine has had that many cores idle over half a second while nbgrader is on this "
+        "one, and one at once while nbgrader only waits for a run ahead (Linux's /proc/stat; elsewhere "
         "none starts on idle cores).  The parallel workers keep the cores busy and set "
         "it (grade_class.WORKER_NBGRADER_ARGS): their runs ahead use only the cores that the end of a run "
         "leaves idle.")).tag(config=True)
@@ -189,7 +189,7 @@ class TrustedExecute(Execute):
     @contextmanager
     def _reading_ahead(self, submission, resources):
         """The submission's next notebooks run ahead meanwhile: all ``read_ahead`` of them at once, or
-        with ``read_ahead_idle_cores`` one each time that many cores have been idle for half a second.
+        with ``read_ahead_idle_cores`` all once that many cores have been idle for half a second.
         Yields a function that starts the next one at once (for when this process only waits)."""
         resources = copy.deepcopy(resources)   # nbgrader's is this notebook's, and changes as it runs
         start_one = lambda: self._read_ahead_one(submission, resources)  # noqa: E731
